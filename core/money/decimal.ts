@@ -1,0 +1,40 @@
+import { Decimal as DecimalJs } from 'decimal.js';
+
+/**
+ * The one Decimal constructor of walletrecon. Every amount in code is an instance of it; a JS `number`
+ * never holds money. Precision 40 covers numeric(24,6) sums of tens of millions of lines with room to
+ * spare. Half-even is the default only for the rare place that divides; each provider states its own
+ * rounding rule next to its parser.
+ */
+export const Decimal = DecimalJs.clone({
+  precision: 40,
+  rounding: DecimalJs.ROUND_HALF_EVEN,
+  toExpNeg: -40,
+  toExpPos: 40,
+});
+export type Decimal = DecimalJs;
+
+export const ZERO = new Decimal(0);
+
+const DECIMAL_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/** True when `text` is a plain decimal numeral (no exponent, no thousands separators, no currency sign). */
+export function isDecimalText(text: string): boolean {
+  return DECIMAL_TEXT.test(text);
+}
+
+/**
+ * Parses a plain decimal numeral straight from its source text. Returns `undefined` for anything else,
+ * so that the caller can raise an error naming its own file, line and field.
+ */
+export function parseDecimal(text: string): Decimal | undefined {
+  const t = text.trim();
+  if (!DECIMAL_TEXT.test(t)) return undefined;
+  return new Decimal(t);
+}
+
+export function sum(values: Iterable<Decimal>): Decimal {
+  let total = ZERO;
+  for (const v of values) total = total.plus(v);
+  return total;
+}

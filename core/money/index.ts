@@ -1,0 +1,3 @@
+export { Decimal, ZERO, isDecimalText, parseDecimal, sum } from './decimal.js';
+export { MINOR_UNITS, isKnownCurrency, minorUnits } from './currencies.js';
+export { formatAmount, roundToMinor, fromScaledInteger } from './format.js';

@@ -1,0 +1,73 @@
+/**
+ * Calendar and clock helpers. Provider files mostly write naive local times; these turn them into
+ * instants with an explicit IANA zone (DST-correct through Intl), never with the machine's zone.
+ */
+
+const NAIVE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+
+function offsetMinutes(instant: Date, timeZone: string): number {
+  const dtf = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
+  const parts = Object.fromEntries(dtf.formatToParts(instant).map((p) => [p.type, p.value]));
+  const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
+  return Math.round((asUtc - instant.getTime()) / 60000);
+}
+
+/** The instant of a wall-clock time in `timeZone`. For a time that occurs twice (DST fall-back), the earlier. */
+export function zonedToInstant(y: number, mo: number, d: number, h: number, mi: number, s: number, timeZone: string): Date {
+  const guess = Date.UTC(y, mo - 1, d, h, mi, s);
+  let offset = offsetMinutes(new Date(guess), timeZone);
+  let instant = guess - offset * 60000;
+  const second = offsetMinutes(new Date(instant), timeZone);
+  if (second !== offset) {
+    offset = second;
+    instant = guess - offset * 60000;
+  }
+  return new Date(instant);
+}
+
+/**
+ * Parses `yyyy-MM-dd[ HH:mm[:ss]]` (or with `/`) as wall-clock time in `timeZone`.
+ * Returns undefined for text that is not such a time or names an impossible date.
+ */
+export function parseNaiveTime(text: string, timeZone: string): Date | undefined {
+  const m = NAIVE.exec(text.trim());
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map((v) => Number.parseInt(v!, 10)) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined;
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return undefined;
+  return zonedToInstant(y, mo, d, h, mi, s, timeZone);
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Validates a `YYYY-MM-DD` calendar date. */
+export function isIsoDate(text: string): boolean {
+  const m = ISO_DATE.exec(text);
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!));
+  return d.getUTCFullYear() === +m[1]! && d.getUTCMonth() === +m[2]! - 1 && d.getUTCDate() === +m[3]!;
+}
+
+/** The [start, end) instants of a calendar day in a time zone. */
+export function dayBounds(isoDate: string, timeZone: string): { start: Date; end: Date } {
+  const m = ISO_DATE.exec(isoDate);
+  if (!m) throw new RangeError(`not a YYYY-MM-DD date: ${isoDate}`);
+  const [y, mo, d] = [+m[1]!, +m[2]!, +m[3]!];
+  const next = new Date(Date.UTC(y, mo - 1, d + 1));
+  return {
+    start: zonedToInstant(y, mo, d, 0, 0, 0, timeZone),
+    end: zonedToInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), 0, 0, 0, timeZone),
+  };
+}
+
+/** The calendar date (`YYYY-MM-DD`) of an instant in a time zone. */
+export function localDate(instant: Date, timeZone: string): string {
+  const dtf = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return dtf.format(instant);
+}

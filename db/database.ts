@@ -1,0 +1,181 @@
+import { mkdirSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { PGlite } from '@electric-sql/pglite';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
+
+/** A value as it travels to PostgreSQL in a COPY row: text, or null for SQL NULL. */
+export type CopyValue = string | null;
+
+export interface Sql {
+  /** Runs one statement with `$1`-style parameters; returns its rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export interface Tx extends Sql {
+  /**
+   * Bulk-loads rows with COPY … FROM in CSV format, streaming: rows are sent in chunks as they are
+   * produced, so a file of any size loads in bounded memory. Returns the number of rows.
+   */
+  copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number>;
+}
+
+/**
+ * The database walletrecon keeps its state in: a PostgreSQL server (`DATABASE_URL`) or an embedded
+ * PGlite under `./.recon/`. Both run the same migrations and the same SQL; numeric values come back as
+ * strings and bigint ids as strings on both.
+ */
+export interface Database extends Sql {
+  readonly kind: 'postgres' | 'pglite';
+  /** Knex over the same database, for migrations and simple queries. */
+  readonly knex: Knex;
+  /** Runs `fn` in one transaction: everything it wrote is committed together or not at all. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const COPY_CHUNK_ROWS = 20_000;
+
+/** One row in PostgreSQL's CSV COPY format: unquoted empty is NULL, quoted "" is the empty string. */
+export function copyCsvRow(values: readonly CopyValue[]): string {
+  let out = '';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null || v === undefined) continue;
+    if (v === '' || /[",\r\n\\]/.test(v) || v.trim() !== v) out += `"${v.replace(/"/g, '""')}"`;
+    else out += v;
+  }
+  return out + '\n';
+}
+
+async function* csvChunks(rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>, counter: { n: number }): AsyncGenerator<string> {
+  let buf: string[] = [];
+  for await (const row of rows) {
+    buf.push(copyCsvRow(row));
+    counter.n += 1;
+    if (buf.length >= COPY_CHUNK_ROWS) {
+      yield buf.join('');
+      buf = [];
+    }
+  }
+  if (buf.length > 0) yield buf.join('');
+}
+
+const ident = (name: string): string => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain SQL identifier: ${name}`);
+  return name;
+};
+
+function copySql(table: string, columns: readonly string[], source: string): string {
+  return `COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+}
+
+// ---------------------------------------------------------------- PostgreSQL server
+
+class PgTx implements Tx {
+  constructor(private readonly client: pg.PoolClient) {}
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const res = await this.client.query(sql, params as unknown[]);
+    return res.rows as T[];
+  }
+  async copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
+    const counter = { n: 0 };
+    const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN')));
+    await pipeline(Readable.from(csvChunks(rows, counter)), stream);
+    return counter.n;
+  }
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 2 } });
+  return {
+    kind: 'postgres',
+    knex,
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      const res = await pool.query(sql, params as unknown[]);
+      return res.rows as T[];
+    },
+    async transaction<T>(fn: (tx: Tx) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(new PgTx(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await Promise.allSettled([pool.end(), knex.destroy()]);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- PGlite (embedded)
+
+interface PgliteLike {
+  query<T>(sql: string, params?: unknown[], options?: { blob?: Blob }): Promise<{ rows: T[] }>;
+}
+
+class PgliteTx implements Tx {
+  constructor(private readonly db: PgliteLike) {}
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const res = await this.db.query<T>(sql, params as unknown[]);
+    return res.rows;
+  }
+  async copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
+    // PGlite has no COPY FROM STDIN; it reads '/dev/blob'. One COPY per chunk keeps memory bounded.
+    const counter = { n: 0 };
+    for await (const chunk of csvChunks(rows, counter)) {
+      await this.db.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([chunk]) });
+    }
+    return counter.n;
+  }
+}
+
+async function openPglite(dataDir: string | null): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // int8 as text, like node-postgres: ids never pass through a JS number.
+  const pglite = new PGlite({ ...(dataDir ? { dataDir } : {}), parsers: { 20: (v: string) => v } });
+  await pglite.waitReady;
+  const knex = knexFactory({ client: ClientPgLite as unknown as typeof knexFactory.Client, dialect: 'postgres', connection: () => ({ pglite }) as object } as Knex.Config);
+  let closed = false;
+  return {
+    kind: 'pglite',
+    knex,
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      const res = await pglite.query<T>(sql, params as unknown[]);
+      return res.rows;
+    },
+    async transaction<T>(fn: (tx: Tx) => Promise<T>) {
+      return pglite.transaction(async (tx) => fn(new PgliteTx(tx as unknown as PgliteLike)));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await knex.destroy().catch(() => undefined);
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL connection string; when absent, the embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data directory; `null` for an in-memory database (tests). */
+  pgliteDir?: string | null;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) return openPostgres(options.url);
+  return openPglite(options.pgliteDir === undefined ? '.recon/pgdata' : options.pgliteDir);
+}

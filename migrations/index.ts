@@ -1,0 +1,25 @@
+import type { Knex } from 'knex';
+import * as createCoreSchema from './20261125000000_create_core_schema.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Append a new entry whenever the schema changes; never edit or reorder an entry that has shipped. */
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['20261125000000_create_core_schema', createCoreSchema],
+];
+
+/** A knex migration source over the list above (no directory scanning: works from src and from dist). */
+export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  async getMigrations() {
+    return [...MIGRATIONS];
+  },
+  getMigrationName(entry) {
+    return entry[0];
+  },
+  async getMigration(entry) {
+    return entry[1];
+  },
+};
