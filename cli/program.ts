@@ -1,0 +1,108 @@
+import { Command, Option } from 'commander';
+import { loadConfig, type Config } from '../core/config.js';
+import { isInputRejected, UsageError } from '../core/errors.js';
+import { openDatabase, type Database } from '../db/database.js';
+import { migrateLatest } from '../db/migrate.js';
+import { importLedger } from '../ledger/import.js';
+import { isProviderId, PROVIDER_IDS, type ProviderId } from '../parsers/contract.js';
+import { reconcileStatements } from '../jobs/reconcile-statement.js';
+import { runDemo } from '../jobs/demo.js';
+import { formatRunSummary } from './format.js';
+
+/** Exit status of the contract: 0 completed, 2 an input was rejected, 1 any other failure. */
+const EXIT_REJECTED = 2;
+const EXIT_FAILED = 1;
+
+async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.home}/pgdata` });
+  try {
+    await migrateLatest(db);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function providerOption(value: string): ProviderId {
+  if (!isProviderId(value)) throw new UsageError(`--provider ${JSON.stringify(value)} is not one of ${PROVIDER_IDS.join(', ')}`);
+  return value;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function buildProgram(config: Config = loadConfig()): Command {
+  const program = new Command('recon')
+    .description('walletrecon: reconcile payment-provider statements against the internal ledger')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('reconcile')
+    .description('ad-hoc: one provider statement (or several) against a ledger CSV, reports into a folder')
+    .requiredOption('--provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`)
+    .requiredOption('--statement <file>', 'the statement exactly as the provider delivers it (repeatable)', collect)
+    .requiredOption('--ledger <ledger.csv>', 'ledger export (see CONTRACT.md)')
+    .requiredOption('--out <dir>', 'folder for discrepancies.csv, summary.json, reconciliation.xlsx')
+    .option('--date <YYYY-MM-DD>', "the statement's bill date (provider time zone); overrides its own period")
+    .addOption(new Option('--accept-control-total-mismatch', 'load a statement whose own control totals disagree with its lines (recorded, not hidden)'))
+    .action(async (opts: { provider: string; statement: string[]; ledger: string; out: string; date?: string; acceptControlTotalMismatch?: boolean }) => {
+      const provider = providerOption(opts.provider);
+      await withDatabase(config, async (db) => {
+        const result = await reconcileStatements(db, {
+          provider,
+          statements: opts.statement,
+          ledger: opts.ledger,
+          out: opts.out,
+          date: opts.date,
+          archiveDir: config.archiveDir,
+          parseOptions: { acceptControlTotalMismatch: opts.acceptControlTotalMismatch === true },
+        });
+        process.stdout.write(formatRunSummary(result.summary, result.files));
+      });
+    });
+
+  const ledger = program.command('ledger').description('the internal ledger');
+  ledger
+    .command('import')
+    .description('load or update ledger rows from a CSV (idempotent by ledger_id)')
+    .requiredOption('--file <ledger.csv>', 'ledger export (see CONTRACT.md)')
+    .action(async (opts: { file: string }) => {
+      await withDatabase(config, async (db) => {
+        const r = await importLedger(db, opts.file);
+        process.stdout.write(`${r.file}: ${r.rows} rows (${r.inserted} new, ${r.updated} updated, ${r.unchanged} unchanged)\n`);
+      });
+    });
+
+  program
+    .command('demo')
+    .description('the main job on the embedded default: bundled example statements reconciled, reports written')
+    .option('--out <dir>', 'where to write the reports', `${config.reportsDir}/demo`)
+    .action(async (opts: { out: string }) => {
+      await withDatabase(config, async (db) => {
+        const results = await runDemo(db, { out: opts.out, archiveDir: config.archiveDir });
+        for (const r of results) process.stdout.write(formatRunSummary(r.summary, r.files));
+      });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      // commander has printed its own message (usage, help, version).
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : EXIT_REJECTED;
+    }
+    if (isInputRejected(err)) {
+      process.stderr.write(`recon: rejected: ${(err as Error).message}\n`);
+      return EXIT_REJECTED;
+    }
+    process.stderr.write(`recon: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT_FAILED;
+  }
+}

@@ -1,0 +1,117 @@
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Database } from '../db/database.js';
+import { UsageError } from '../core/errors.js';
+import { dayBounds, isIsoDate, localDate } from '../core/time.js';
+import { importLedger, type LedgerImportResult } from '../ledger/import.js';
+import type { ParseOptions, ProviderId } from '../parsers/contract.js';
+import { parserFor } from '../parsers/registry.js';
+import { reconcileRun, type RunSummary } from '../reconcile/run.js';
+import { discrepancyRows } from '../reports/discrepancy-rows.js';
+import { writeDiscrepanciesCsv } from '../reports/discrepancies-csv.js';
+import { feeCheckRows, feeRows } from '../reports/fee-rows.js';
+import { writeSummaryJson } from '../reports/summary-json.js';
+import { writeWorkbook } from '../reports/workbook.js';
+import { loadStatement, type LoadedStatement } from '../storage/statements.js';
+
+export interface ReconcileRequest {
+  provider: ProviderId;
+  statements: string[];
+  ledger: string;
+  out: string;
+  /** Overrides the statement's own period with this calendar day in the provider's time zone. */
+  date?: string | undefined;
+  archiveDir: string;
+  parseOptions?: ParseOptions;
+}
+
+export interface ReconcileResult {
+  summary: RunSummary;
+  statements: LoadedStatement[];
+  ledger: LedgerImportResult;
+  files: { discrepancies: string; summary: string; workbook: string };
+}
+
+/**
+ * The statement's period: `--date` when given; else what the files state; else the calendar days
+ * (provider time zone) their lines span. Several statements: the union.
+ */
+export function statementPeriod(statements: LoadedStatement[], timeZone: string, date?: string): { start: Date; end: Date; billDate: string | null } {
+  if (date !== undefined) {
+    const b = dayBounds(date, timeZone);
+    return { ...b, billDate: date };
+  }
+  let start: Date | null = null;
+  let end: Date | null = null;
+  const widen = (s: Date, e: Date) => {
+    if (start === null || s < start) start = s;
+    if (end === null || e > end) end = e;
+  };
+  for (const st of statements) {
+    if (st.period) widen(st.period.start, st.period.end);
+    else if (st.span) widen(dayBounds(localDate(st.span.first, timeZone), timeZone).start, dayBounds(localDate(st.span.last, timeZone), timeZone).end);
+  }
+  if (start === null || end === null) {
+    throw new UsageError('the statement states no period and has no lines to infer one from: give --date YYYY-MM-DD');
+  }
+  const s: Date = start;
+  const e: Date = end;
+  const days = (e.getTime() - s.getTime()) / 86_400_000;
+  return { start: s, end: e, billDate: days <= 1.05 ? localDate(s, timeZone) : null };
+}
+
+/**
+ * `recon reconcile`: one provider's statement file(s) against a ledger CSV. Statements are archived and
+ * loaded first (a rejected file stops everything before any result exists), then the ledger is
+ * imported, then the run pairs them and the reports are written into `out` (replacing, never adding).
+ */
+export async function reconcileStatements(db: Database, req: ReconcileRequest): Promise<ReconcileResult> {
+  if (req.date !== undefined && !isIsoDate(req.date)) throw new UsageError(`--date ${JSON.stringify(req.date)} is not a YYYY-MM-DD date`);
+  if (req.statements.length === 0) throw new UsageError('give at least one --statement file');
+  const parser = parserFor(req.provider);
+
+  const statements: LoadedStatement[] = [];
+  for (const path of req.statements) {
+    statements.push(await loadStatement(db, { parser, path, archiveDir: req.archiveDir, options: req.parseOptions ?? {} }));
+  }
+  const ledger = await importLedger(db, req.ledger);
+  const period = statementPeriod(statements, parser.timeZone, req.date);
+  const summary = await reconcileRun(db, {
+    provider: req.provider,
+    kind: 'adhoc',
+    statementFileIds: statements.map((s) => s.id),
+    period: { start: period.start, end: period.end },
+    billDate: period.billDate,
+    ledgerImportId: ledger.importId,
+  });
+  const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out);
+  return { summary, statements, ledger, files };
+}
+
+/** Writes the three report files into `out`, each through a temporary name so a reader never sees half a file. */
+export async function writeRunReports(db: Database, summary: RunSummary, statementFileIds: string[], out: string) {
+  const dir = resolve(out);
+  await mkdir(dir, { recursive: true });
+  const rows = await discrepancyRows(db, summary.run_id);
+  const files = {
+    discrepancies: join(dir, 'discrepancies.csv'),
+    summary: join(dir, 'summary.json'),
+    workbook: join(dir, 'reconciliation.xlsx'),
+  };
+  const tmp = (p: string) => `${p}.${process.pid}.tmp`;
+  try {
+    await writeDiscrepanciesCsv(tmp(files.discrepancies), rows);
+    await writeSummaryJson(tmp(files.summary), summary);
+    await writeWorkbook(tmp(files.workbook), {
+      summary,
+      discrepancies: rows,
+      fees: await feeRows(db, statementFileIds),
+      feeChecks: await feeCheckRows(db, summary.run_id),
+    });
+    for (const p of Object.values(files)) await rename(tmp(p), p);
+  } catch (err) {
+    await Promise.all(Object.values(files).map((p) => rm(tmp(p), { force: true })));
+    throw err;
+  }
+  return files;
+}

@@ -1,0 +1,179 @@
+import type { Tx } from '../db/database.js';
+
+/**
+ * Matching v1, set-based in SQL so that it holds at millions of lines. Everything runs inside the
+ * caller's transaction, on two scratch tables: `rs` (the run's statement lines that the ledger records:
+ * payments, refunds, chargebacks) and `rl` (the ledger rows in scope).
+ *
+ * 1. Copies: on each side, lines that identify the same movement (same type and key) are ranked in file
+ *    order; the first is the movement, each further one is a `duplicate_in_*` discrepancy.
+ * 2. `exact:txn` — pairs by the provider's id of the movement (see keys.ts).
+ * 3. `exact:merchant_ref` — pairs what is left by the merchant's reference, only where that reference
+ *    names exactly one candidate on each side: a key shared by several candidates is never guessed.
+ * 4. A leftover row whose key points at exactly one movement that is already paired is a further copy
+ *    of that movement (a double booking, a double charge), not a missing one.
+ * 5. Paired rows are compared exactly (numeric equality: 0.60 = 0.60000): currency, then signed amount,
+ *    then fee when the ledger gives one. One-sided rows become missing_in_ledger / missing_in_statement;
+ *    a ledger row counts as missing only when it was booked inside the statement's period.
+ */
+export interface MatchScope {
+  runId: string;
+  provider: string;
+  statementFileIds: string[];
+  periodStart: Date;
+  periodEnd: Date;
+  /** Restrict the ledger side to one import (ad-hoc runs: the ledger file given with the statement). */
+  ledgerImportId: string | null;
+}
+
+/** Kinds in report order. */
+export const DISCREPANCY_KINDS = [
+  'missing_in_ledger',
+  'missing_in_statement',
+  'amount_mismatch',
+  'fee_mismatch',
+  'currency_mismatch',
+  'duplicate_in_statement',
+  'duplicate_in_ledger',
+] as const;
+export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
+
+export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
+  const { runId } = scope;
+  await tx.query(
+    `CREATE TEMP TABLE rs ON COMMIT DROP AS
+     SELECT l.id, l.type, l.txn_key, l.ref_key, l.currency, l.gross, l.fee, l.net, l.statement_file_id, l.line_no,
+            row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id)
+                               ORDER BY l.statement_file_id, l.line_no) AS copy_no,
+            false AS dup_of_matched
+       FROM statement_lines l
+      WHERE l.statement_file_id = ANY($1::bigint[]) AND l.type IN ('payment', 'refund', 'chargeback')`,
+    [scope.statementFileIds],
+  );
+  await tx.query(
+    `CREATE TEMP TABLE rl ON COMMIT DROP AS
+     SELECT e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.currency, e.amount, e.fee, e.booked_at,
+            (e.booked_at >= $3 AND e.booked_at < $4) AS in_period,
+            CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
+            row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id)
+                               ORDER BY e.import_id, e.source_line, e.ledger_id) AS copy_no,
+            false AS dup_of_matched,
+            e.import_id, e.source_line
+       FROM ledger_entries e
+      WHERE e.provider = $1 AND ($2::bigint IS NULL OR e.import_id = $2::bigint)`,
+    [scope.provider, scope.ledgerImportId, scope.periodStart, scope.periodEnd],
+  );
+  await tx.query(`CREATE INDEX ON rs (type, txn_key)`);
+  await tx.query(`CREATE INDEX ON rs (type, ref_key)`);
+  await tx.query(`CREATE INDEX ON rl (type, txn_key)`);
+  await tx.query(`CREATE INDEX ON rl (type, ref_key)`);
+  await tx.query(`ANALYZE rs`);
+  await tx.query(`ANALYZE rl`);
+
+  // 2. By the provider's id of the movement.
+  await tx.query(
+    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule)
+     SELECT $1, s.id, l.id, 'exact:txn'
+       FROM rs s JOIN rl l ON l.type = s.type AND l.txn_key = s.txn_key
+      WHERE s.copy_no = 1 AND l.copy_no = 1`,
+    [runId],
+  );
+
+  // 3. By the merchant's reference, where it is unambiguous on both sides.
+  await tx.query(
+    `WITH su AS (
+       SELECT s.* FROM rs s
+        WHERE s.copy_no = 1 AND s.ref_key IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = s.id)
+     ), lu AS (
+       SELECT l.* FROM rl l
+        WHERE l.copy_no = 1 AND l.ref_key IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = l.id)
+     ), su1 AS (SELECT type, ref_key FROM su GROUP BY type, ref_key HAVING count(*) = 1),
+        lu1 AS (SELECT type, ref_key FROM lu GROUP BY type, ref_key HAVING count(*) = 1)
+     INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule)
+     SELECT $1, s.id, l.id, 'exact:merchant_ref'
+       FROM su s
+       JOIN su1 USING (type, ref_key)
+       JOIN lu l ON l.type = s.type AND l.ref_key = s.ref_key
+       JOIN lu1 ON lu1.type = l.type AND lu1.ref_key = l.ref_key`,
+    [runId],
+  );
+
+  // 4. Leftovers that are further copies of an already paired movement.
+  await tx.query(
+    `UPDATE rl SET dup_of_matched = true
+      WHERE rl.copy_no = 1
+        AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id)
+        AND (SELECT count(*) FROM rs s
+              WHERE s.copy_no = 1 AND s.type = rl.type
+                AND (s.txn_key = rl.txn_key OR s.ref_key = rl.ref_key)) = 1
+        AND EXISTS (SELECT 1 FROM rs s JOIN matches m ON m.run_id = $1 AND m.statement_line_id = s.id
+                     WHERE s.copy_no = 1 AND s.type = rl.type
+                       AND (s.txn_key = rl.txn_key OR s.ref_key = rl.ref_key))`,
+    [runId],
+  );
+  await tx.query(
+    `UPDATE rs SET dup_of_matched = true
+      WHERE rs.copy_no = 1
+        AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = rs.id)
+        AND (SELECT count(*) FROM rl l
+              WHERE l.copy_no = 1 AND l.type = rs.type
+                AND (l.txn_key = rs.txn_key OR l.ref_key = rs.ref_key)) = 1
+        AND EXISTS (SELECT 1 FROM rl l JOIN matches m ON m.run_id = $1 AND m.ledger_entry_id = l.id
+                     WHERE l.copy_no = 1 AND l.type = rs.type
+                       AND (l.txn_key = rs.txn_key OR l.ref_key = rs.ref_key))`,
+    [runId],
+  );
+
+  // 5. Discrepancies, in a stable order: by kind, then statement position, then ledger position.
+  await tx.query(
+    `WITH paired AS (
+       SELECT m.statement_line_id AS sid, m.ledger_entry_id AS lid FROM matches m WHERE m.run_id = $1
+     ), found AS (
+       -- statement-side rows
+       SELECT 'missing_in_ledger' AS kind, s.id AS sid, NULL::bigint AS lid FROM rs s
+        WHERE s.copy_no = 1 AND NOT s.dup_of_matched AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.sid = s.id)
+       UNION ALL
+       SELECT 'duplicate_in_statement', s.id, NULL FROM rs s WHERE s.copy_no > 1 OR s.dup_of_matched
+       UNION ALL
+       -- ledger-side rows
+       SELECT 'missing_in_statement', NULL, l.id FROM rl l
+        WHERE l.copy_no = 1 AND NOT l.dup_of_matched AND l.in_period AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.lid = l.id)
+       UNION ALL
+       SELECT 'duplicate_in_ledger', NULL, l.id FROM rl l
+        WHERE (l.copy_no > 1 OR l.dup_of_matched)
+          AND (l.in_period OR EXISTS (
+                SELECT 1 FROM rl f JOIN paired p ON p.lid = f.id
+                 WHERE f.copy_no = 1 AND f.type = l.type
+                   AND coalesce(f.txn_key, f.ref_key) = coalesce(l.txn_key, l.ref_key)))
+       UNION ALL
+       -- paired rows that disagree
+       SELECT 'currency_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
+        WHERE s.currency <> l.currency
+       UNION ALL
+       SELECT 'amount_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
+        WHERE s.currency = l.currency AND s.gross <> l.signed_amount
+       UNION ALL
+       SELECT 'fee_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
+        WHERE s.currency = l.currency AND l.fee IS NOT NULL AND s.fee <> l.fee
+     )
+     INSERT INTO discrepancies (run_id, ord, kind, provider, type, provider_txn_id, order_id, currency,
+                                statement_amount, ledger_amount, statement_fee, ledger_fee, ledger_id,
+                                statement_line_id, ledger_entry_id, ledger_currency)
+     SELECT $1,
+            row_number() OVER (ORDER BY array_position($3::text[], f.kind), sl.statement_file_id, sl.line_no,
+                                        le.import_id, le.source_line, le.ledger_id),
+            f.kind, $2, coalesce(sl.type, le.type),
+            coalesce(sl.provider_txn_id, le.provider_txn_id),
+            coalesce(sl.merchant_ref, le.order_id),
+            coalesce(sl.currency, le.currency),
+            sl.gross,
+            CASE WHEN le.id IS NULL THEN NULL WHEN le.type = 'payment' THEN le.amount ELSE -le.amount END,
+            sl.fee, le.fee, le.ledger_id, sl.id, le.id, le.currency
+       FROM found f
+       LEFT JOIN statement_lines sl ON sl.id = f.sid
+       LEFT JOIN ledger_entries le ON le.id = f.lid`,
+    [runId, scope.provider, DISCREPANCY_KINDS],
+  );
+}

@@ -1,0 +1,119 @@
+import type { Database, Tx } from '../db/database.js';
+import { Decimal, formatAmount } from '../core/money/index.js';
+import { DISCREPANCY_KINDS, matchRun, type DiscrepancyKind } from './match.js';
+
+export interface RunSummary {
+  provider: string;
+  statement_lines: number;
+  ledger_rows: number;
+  matched: number;
+  discrepancies: Record<DiscrepancyKind, number>;
+  totals: Record<string, { statement_gross: string; statement_fee: string; statement_net: string; ledger_amount: string }>;
+  run_id: string;
+  period: { start: string; end: string };
+  matched_by_rule: Record<string, number>;
+  statement_lines_by_type: Record<string, number>;
+  statements: Array<{ file: string; sha256: string; layout: string; lines: number }>;
+}
+
+export interface RunRequest {
+  provider: string;
+  kind: 'adhoc' | 'daily';
+  statementFileIds: string[];
+  period: { start: Date; end: Date };
+  billDate: string | null;
+  ledgerImportId: string | null;
+}
+
+async function summarise(tx: Tx, runId: string, req: RunRequest): Promise<RunSummary> {
+  const [counts] = await tx.query<{ statement_lines: number; ledger_rows: number; matched: number }>(
+    `SELECT (SELECT count(*) FROM statement_lines WHERE statement_file_id = ANY($2::bigint[]))::int AS statement_lines,
+            (SELECT count(*) FROM rl WHERE in_period OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id))::int AS ledger_rows,
+            (SELECT count(*) FROM matches WHERE run_id = $1)::int AS matched`,
+    [runId, req.statementFileIds],
+  );
+  const kinds = await tx.query<{ kind: DiscrepancyKind; n: number }>(
+    `SELECT kind, count(*)::int AS n FROM discrepancies WHERE run_id = $1 GROUP BY kind`,
+    [runId],
+  );
+  const rules = await tx.query<{ rule: string; n: number }>(
+    `SELECT rule, count(*)::int AS n FROM matches WHERE run_id = $1 GROUP BY rule ORDER BY rule`,
+    [runId],
+  );
+  const types = await tx.query<{ type: string; n: number }>(
+    `SELECT type, count(*)::int AS n FROM statement_lines WHERE statement_file_id = ANY($1::bigint[]) GROUP BY type ORDER BY type`,
+    [req.statementFileIds],
+  );
+  const totals = await tx.query<{ currency: string; gross: string; fee: string; net: string; ledger: string }>(
+    `WITH st AS (
+       SELECT currency, sum(gross) AS gross, sum(fee) AS fee, sum(net) AS net FROM rs GROUP BY currency
+     ), lt AS (
+       SELECT currency, sum(signed_amount) AS ledger FROM rl
+        WHERE in_period OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id)
+        GROUP BY currency
+     )
+     SELECT coalesce(st.currency, lt.currency) AS currency,
+            coalesce(st.gross, 0)::text AS gross, coalesce(st.fee, 0)::text AS fee,
+            coalesce(st.net, 0)::text AS net, coalesce(lt.ledger, 0)::text AS ledger
+       FROM st FULL JOIN lt ON lt.currency = st.currency
+      ORDER BY 1`,
+    [runId],
+  );
+  const files = await tx.query<{ original_name: string; sha256: string; layout: string; line_count: number }>(
+    `SELECT original_name, sha256, layout, line_count FROM statement_files WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    [req.statementFileIds],
+  );
+  const fmt = (v: string, ccy: string) => formatAmount(new Decimal(v), ccy);
+  return {
+    provider: req.provider,
+    statement_lines: counts!.statement_lines,
+    ledger_rows: counts!.ledger_rows,
+    matched: counts!.matched,
+    discrepancies: Object.fromEntries(DISCREPANCY_KINDS.map((k) => [k, kinds.find((r) => r.kind === k)?.n ?? 0])) as Record<DiscrepancyKind, number>,
+    totals: Object.fromEntries(
+      totals.map((t) => [
+        t.currency.trim(),
+        {
+          statement_gross: fmt(t.gross, t.currency.trim()),
+          statement_fee: fmt(t.fee, t.currency.trim()),
+          statement_net: fmt(t.net, t.currency.trim()),
+          ledger_amount: fmt(t.ledger, t.currency.trim()),
+        },
+      ]),
+    ),
+    run_id: runId,
+    period: { start: req.period.start.toISOString(), end: req.period.end.toISOString() },
+    matched_by_rule: Object.fromEntries(rules.map((r) => [r.rule, r.n])),
+    statement_lines_by_type: Object.fromEntries(types.map((t) => [t.type, t.n])),
+    statements: files.map((f) => ({ file: f.original_name, sha256: f.sha256.trim(), layout: f.layout, lines: f.line_count })),
+  };
+}
+
+/**
+ * One reconciliation run: pairs the statements' lines with the ledger and records matches,
+ * discrepancies and the summary, all in one transaction (a run either completes or leaves nothing).
+ */
+export async function reconcileRun(db: Database, req: RunRequest): Promise<RunSummary> {
+  return db.transaction(async (tx) => {
+    const [run] = await tx.query<{ id: string }>(
+      `INSERT INTO recon_runs (provider, kind, bill_date, period_start, period_end, ledger_import_id)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [req.provider, req.kind, req.billDate, req.period.start, req.period.end, req.ledgerImportId],
+    );
+    const runId = String(run!.id);
+    for (const fileId of req.statementFileIds) {
+      await tx.query(`INSERT INTO recon_run_statements (run_id, statement_file_id) VALUES ($1, $2)`, [runId, fileId]);
+    }
+    await matchRun(tx, {
+      runId,
+      provider: req.provider,
+      statementFileIds: req.statementFileIds,
+      periodStart: req.period.start,
+      periodEnd: req.period.end,
+      ledgerImportId: req.ledgerImportId,
+    });
+    const summary = await summarise(tx, runId, req);
+    await tx.query(`UPDATE recon_runs SET status = 'completed', finished_at = now(), summary = $2 WHERE id = $1`, [runId, JSON.stringify(summary)]);
+    return summary;
+  });
+}

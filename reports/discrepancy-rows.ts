@@ -1,0 +1,75 @@
+import type { Sql } from '../db/database.js';
+import { Decimal, formatAmount } from '../core/money/index.js';
+
+/** The contract's discrepancies.csv columns, in order; more may follow (EXTRA_COLUMNS). */
+export const CONTRACT_COLUMNS = [
+  'kind', 'provider', 'type', 'provider_txn_id', 'order_id', 'currency',
+  'statement_amount', 'ledger_amount', 'statement_fee', 'ledger_fee', 'ledger_id',
+] as const;
+export const EXTRA_COLUMNS = ['difference', 'ledger_currency', 'statement_file', 'statement_line', 'occurred_at', 'booked_at'] as const;
+export const DISCREPANCY_COLUMNS = [...CONTRACT_COLUMNS, ...EXTRA_COLUMNS] as const;
+export type DiscrepancyColumn = (typeof DISCREPANCY_COLUMNS)[number];
+
+/** Columns that hold amounts (numeric cells in the workbook, never text). */
+export const AMOUNT_COLUMNS: ReadonlySet<DiscrepancyColumn> = new Set(['statement_amount', 'ledger_amount', 'statement_fee', 'ledger_fee', 'difference']);
+
+export type DiscrepancyRow = Record<DiscrepancyColumn, string>;
+
+interface Raw {
+  kind: string; provider: string; type: string | null; provider_txn_id: string | null; order_id: string | null;
+  currency: string | null; statement_amount: string | null; ledger_amount: string | null; statement_fee: string | null;
+  ledger_fee: string | null; ledger_id: string | null; ledger_currency: string | null; statement_file: string | null;
+  source_member: string | null; source_line: number | null; occurred_at: Date | null; booked_at: Date | null;
+}
+
+function difference(r: Raw): string {
+  const ccy = r.currency?.trim() ?? '';
+  if (r.kind === 'amount_mismatch' && r.statement_amount !== null && r.ledger_amount !== null) {
+    return formatAmount(new Decimal(r.statement_amount).minus(r.ledger_amount), ccy);
+  }
+  if (r.kind === 'fee_mismatch' && r.statement_fee !== null && r.ledger_fee !== null) {
+    return formatAmount(new Decimal(r.statement_fee).minus(r.ledger_fee), ccy);
+  }
+  return '';
+}
+
+/** A run's discrepancies as report rows: amounts as canonical decimal strings, empty for a missing side. */
+export async function discrepancyRows(db: Sql, runId: string): Promise<DiscrepancyRow[]> {
+  const raws = await db.query<Raw>(
+    `SELECT d.kind, d.provider, d.type, d.provider_txn_id, d.order_id, d.currency,
+            d.statement_amount::text, d.ledger_amount::text, d.statement_fee::text, d.ledger_fee::text,
+            d.ledger_id, d.ledger_currency, f.original_name AS statement_file, sl.source_member, sl.source_line,
+            sl.occurred_at, le.booked_at
+       FROM discrepancies d
+       LEFT JOIN statement_lines sl ON sl.id = d.statement_line_id
+       LEFT JOIN statement_files f ON f.id = sl.statement_file_id
+       LEFT JOIN ledger_entries le ON le.id = d.ledger_entry_id
+      WHERE d.run_id = $1
+      ORDER BY d.ord`,
+    [runId],
+  );
+  return raws.map((r) => {
+    const ccy = r.currency?.trim() ?? '';
+    const lccy = r.ledger_currency?.trim() ?? ccy;
+    const amt = (v: string | null, c: string) => (v === null ? '' : formatAmount(new Decimal(v), c));
+    return {
+      kind: r.kind,
+      provider: r.provider,
+      type: r.type ?? '',
+      provider_txn_id: r.provider_txn_id ?? '',
+      order_id: r.order_id ?? '',
+      currency: ccy,
+      statement_amount: amt(r.statement_amount, ccy),
+      ledger_amount: amt(r.ledger_amount, lccy),
+      statement_fee: amt(r.statement_fee, ccy),
+      ledger_fee: amt(r.ledger_fee, lccy),
+      ledger_id: r.ledger_id ?? '',
+      difference: difference(r),
+      ledger_currency: r.ledger_currency?.trim() ?? '',
+      statement_file: r.statement_file ? (r.source_member ? `${r.statement_file}!${r.source_member}` : r.statement_file) : '',
+      statement_line: r.source_line === null ? '' : String(r.source_line),
+      occurred_at: r.occurred_at ? r.occurred_at.toISOString() : '',
+      booked_at: r.booked_at ? r.booked_at.toISOString() : '',
+    };
+  });
+}

@@ -1,0 +1,45 @@
+import type { Sql } from '../db/database.js';
+
+export interface FeeRow {
+  currency: string;
+  type: string;
+  payment_method: string;
+  wallet: string;
+  lines: number;
+  gross: string;
+  fee: string;
+  net: string;
+}
+
+export interface FeeCheckRow {
+  currency: string;
+  type: string;
+  pairs: number;
+  statement_fee: string;
+  ledger_fee: string;
+  mismatches: number;
+}
+
+/** Fees the statements charged, by currency, line type, payment method and wallet. */
+export async function feeRows(db: Sql, statementFileIds: string[]): Promise<FeeRow[]> {
+  return db.query<FeeRow>(
+    `SELECT currency, type, coalesce(payment_method, '') AS payment_method, coalesce(wallet, '') AS wallet,
+            count(*)::int AS lines, sum(gross)::text AS gross, sum(fee)::text AS fee, sum(net)::text AS net
+       FROM statement_lines WHERE statement_file_id = ANY($1::bigint[])
+      GROUP BY currency, type, payment_method, wallet
+      ORDER BY currency, type, payment_method, wallet`,
+    [statementFileIds],
+  );
+}
+
+/** Statement fees against the fees the ledger expected, over paired rows whose ledger fee is given. */
+export async function feeCheckRows(db: Sql, runId: string): Promise<FeeCheckRow[]> {
+  return db.query<FeeCheckRow>(
+    `SELECT sl.currency, sl.type, count(*)::int AS pairs, sum(sl.fee)::text AS statement_fee, sum(le.fee)::text AS ledger_fee,
+            count(*) FILTER (WHERE sl.fee <> le.fee)::int AS mismatches
+       FROM matches m JOIN statement_lines sl ON sl.id = m.statement_line_id JOIN ledger_entries le ON le.id = m.ledger_entry_id
+      WHERE m.run_id = $1 AND le.fee IS NOT NULL AND le.currency = sl.currency
+      GROUP BY sl.currency, sl.type ORDER BY sl.currency, sl.type`,
+    [runId],
+  );
+}

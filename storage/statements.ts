@@ -1,0 +1,141 @@
+import type { Database, CopyValue } from '../db/database.js';
+import type { ParseOptions, ProviderId, StatementLine, StatementParser, StatementSummary } from '../parsers/contract.js';
+import { statementKeys } from '../reconcile/keys.js';
+import { archiveOriginal } from './archive.js';
+
+export interface LoadedStatement {
+  id: string;
+  provider: ProviderId;
+  sha256: string;
+  sizeBytes: number;
+  archivePath: string;
+  originalName: string;
+  layout: string;
+  account: string | null;
+  period: { start: Date; end: Date } | null;
+  /** The span of the lines' instants, or null for an empty statement. */
+  span: { first: Date; last: Date } | null;
+  lineCount: number;
+  controls: StatementSummary['controls'];
+  /** True when this exact file had been loaded before and was not parsed again. */
+  alreadyLoaded: boolean;
+}
+
+const LINE_COLUMNS = [
+  'statement_file_id', 'line_no', 'source_member', 'source_line', 'provider', 'type',
+  'provider_txn_id', 'parent_txn_id', 'merchant_ref', 'merchant_order_id',
+  'gross', 'fee', 'net', 'currency', 'occurred_at', 'payment_method', 'wallet', 'status',
+  'description', 'needs_review', 'txn_key', 'ref_key', 'extra',
+] as const;
+
+function lineRow(fileId: string, lineNo: number, l: StatementLine): CopyValue[] {
+  const keys = statementKeys(l);
+  const extra = Object.keys(l.extra).length > 0 ? JSON.stringify(l.extra) : null;
+  return [
+    fileId, String(lineNo), l.source.member, String(l.source.line), l.provider, l.type,
+    l.providerTxnId, l.parentTxnId, l.merchantRef, l.merchantOrderId,
+    l.gross.toFixed(), l.fee.toFixed(), l.net.toFixed(), l.currency, l.occurredAt.toISOString(),
+    l.paymentMethod, l.wallet, l.status, l.description, l.needsReview ? 't' : 'f',
+    keys.txnKey, keys.refKey, extra,
+  ];
+}
+
+interface FileRow {
+  id: string;
+  layout: string | null;
+  account: string | null;
+  period_start: Date | null;
+  period_end: Date | null;
+  line_count: number | null;
+  controls: StatementSummary['controls'] | null;
+  loaded_at: Date | null;
+  first_at: Date | null;
+  last_at: Date | null;
+}
+
+async function findLoaded(db: Database, provider: string, sha256: string): Promise<FileRow | undefined> {
+  const rows = await db.query<FileRow>(
+    `SELECT f.id, f.layout, f.account, f.period_start, f.period_end, f.line_count, f.controls, f.loaded_at,
+            (SELECT min(occurred_at) FROM statement_lines l WHERE l.statement_file_id = f.id) AS first_at,
+            (SELECT max(occurred_at) FROM statement_lines l WHERE l.statement_file_id = f.id) AS last_at
+       FROM statement_files f WHERE f.provider = $1 AND f.sha256 = $2 AND f.loaded_at IS NOT NULL`,
+    [provider, sha256],
+  );
+  return rows[0];
+}
+
+/**
+ * Keeps the original bytes, then parses and loads the statement in one transaction: its lines are
+ * streamed into `statement_lines` with COPY, and committed only when the whole file parsed and its
+ * control totals held. A rejected file leaves no row behind (its archived bytes stay, as evidence).
+ * Loading the same bytes again is a no-op that returns the earlier load.
+ */
+export async function loadStatement(
+  db: Database,
+  args: { parser: StatementParser; path: string; archiveDir: string; options?: ParseOptions; source?: string },
+): Promise<LoadedStatement> {
+  const { parser, path } = args;
+  const archived = await archiveOriginal(args.archiveDir, parser.provider, path);
+  const base = { provider: parser.provider, ...archived };
+
+  const existing = await findLoaded(db, parser.provider, archived.sha256);
+  if (existing) {
+    return {
+      ...base,
+      id: String(existing.id),
+      layout: existing.layout ?? '',
+      account: existing.account,
+      period: existing.period_start && existing.period_end ? { start: existing.period_start, end: existing.period_end } : null,
+      span: existing.first_at && existing.last_at ? { first: existing.first_at, last: existing.last_at } : null,
+      lineCount: existing.line_count ?? 0,
+      controls: existing.controls ?? [],
+      alreadyLoaded: true,
+    };
+  }
+
+  return db.transaction(async (tx) => {
+    const [file] = await tx.query<{ id: string }>(
+      `INSERT INTO statement_files (provider, sha256, size_bytes, original_name, archive_path, source, time_zone)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (provider, sha256) DO UPDATE SET original_name = EXCLUDED.original_name
+       RETURNING id`,
+      [parser.provider, archived.sha256, String(archived.sizeBytes), archived.originalName, archived.archivePath, args.source ?? 'cli', parser.timeZone],
+    );
+    const fileId = String(file!.id);
+    // A file row left without loaded_at by an interrupted load holds no lines (same transaction), but be sure.
+    await tx.query(`DELETE FROM statement_lines WHERE statement_file_id = $1`, [fileId]);
+
+    const parsed = parser.parse({ path, displayName: archived.originalName }, args.options);
+    let lineNo = 0;
+    let first: Date | null = null;
+    let last: Date | null = null;
+    async function* rows(): AsyncGenerator<CopyValue[]> {
+      for await (const line of parsed) {
+        lineNo += 1;
+        if (first === null || line.occurredAt < first) first = line.occurredAt;
+        if (last === null || line.occurredAt > last) last = line.occurredAt;
+        yield lineRow(fileId, lineNo, line);
+      }
+    }
+    await tx.copyFrom('statement_lines', LINE_COLUMNS, rows());
+    const summary = await parsed.summary;
+
+    await tx.query(
+      `UPDATE statement_files SET layout = $2, account = $3, period_start = $4, period_end = $5,
+              time_zone = $6, line_count = $7, controls = $8, loaded_at = now()
+        WHERE id = $1`,
+      [fileId, summary.layout, summary.account, summary.period?.start ?? null, summary.period?.end ?? null, summary.timeZone, lineNo, JSON.stringify(summary.controls)],
+    );
+    return {
+      ...base,
+      id: fileId,
+      layout: summary.layout,
+      account: summary.account,
+      period: summary.period,
+      span: first && last ? { first, last } : null,
+      lineCount: lineNo,
+      controls: summary.controls,
+      alreadyLoaded: false,
+    };
+  });
+}

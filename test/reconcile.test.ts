@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importLedger } from '../ledger/import.js';
+import { reconcileRun, type RunSummary } from '../reconcile/run.js';
+import { discrepancyRows, type DiscrepancyRow } from '../reports/discrepancy-rows.js';
+import { loadStatement } from '../storage/statements.js';
+import type { ProviderId } from '../parsers/contract.js';
+import { BACKENDS, type TestDatabase } from './helpers/db.js';
+import { jsonParser, tempDir, writeJsonStatement, writeLedger, type JsonLine } from './helpers/json-statement.js';
+
+// One China day: 2026-11-24 00:00 to 2026-11-25 00:00 Asia/Shanghai.
+const PERIOD: [string, string] = ['2026-11-23T16:00:00Z', '2026-11-24T16:00:00Z'];
+const IN_DAY = '2026-11-24T10:00:00+08:00';
+const OUTSIDE_DAY = '2026-11-26T10:00:00+08:00';
+
+describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
+  let t: TestDatabase;
+  let dir: string;
+  let n = 0;
+  beforeAll(async () => {
+    t = await fresh();
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  async function run(provider: ProviderId, lines: JsonLine[], ledger: string[][]): Promise<{ summary: RunSummary; rows: DiscrepancyRow[] }> {
+    n += 1;
+    const parser = jsonParser(provider);
+    const st = await loadStatement(t.db, { parser, path: writeJsonStatement(dir, `s${n}.json`, { lines, period: PERIOD }), archiveDir: `${dir}/archive` });
+    const imp = await importLedger(t.db, writeLedger(dir, `l${n}.csv`, ledger));
+    const summary = await reconcileRun(t.db, {
+      provider, kind: 'adhoc', statementFileIds: [st.id], period: { start: new Date(PERIOD[0]), end: new Date(PERIOD[1]) },
+      billDate: '2026-11-24', ledgerImportId: imp.importId,
+    });
+    return { summary, rows: await discrepancyRows(t.db, summary.run_id) };
+  }
+  const brief = (rows: DiscrepancyRow[]) => rows.map((r) => [r.kind, r.provider_txn_id, r.order_id, r.statement_amount, r.ledger_amount, r.statement_fee, r.ledger_fee, r.ledger_id]);
+
+  it('pairs by provider id and compares decimals exactly (0.60 equals 0.60000)', async () => {
+    const { summary, rows } = await run('wechatpay', [
+      { type: 'payment', txn: 'T1', ref: 'O1', gross: '100.00', fee: '0.60000' },
+      { type: 'refund', txn: 'R1', parent: 'T1', ref: 'RF1', order: 'O1', gross: '-30.00', fee: '-0.18000' },
+    ], [
+      [`w1-${n}`, 'wechatpay', 'payment', 'O1', 'T1', '100.00', '0.60', 'CNY', IN_DAY],
+      [`w2-${n}`, 'wechatpay', 'refund', 'RF1', 'R1', '30', '-0.18', 'CNY', IN_DAY],
+    ]);
+    expect(rows).toEqual([]);
+    expect(summary.matched).toBe(2);
+    expect(summary.matched_by_rule).toEqual({ 'exact:txn': 2 });
+    expect(summary.totals.CNY).toEqual({ statement_gross: '70.00', statement_fee: '0.42', statement_net: '69.58', ledger_amount: '70.00' });
+  });
+
+  it('tells Alipay partial refunds of one trade apart by their refund request numbers', async () => {
+    const { summary, rows } = await run('alipay', [
+      { type: 'payment', txn: '2026112422001', ref: 'ORD9', gross: '50.00' },
+      { type: 'refund', txn: '2026112422001', parent: '2026112422001', ref: 'REQ1', order: 'ORD9', gross: '-10.00' },
+      { type: 'refund', txn: '2026112422001', parent: '2026112422001', ref: 'REQ2', order: 'ORD9', gross: '-15.00' },
+    ], [
+      ['a1', 'alipay', 'payment', 'ORD9', '2026112422001', '50.00', '', 'CNY', IN_DAY],
+      ['a2', 'alipay', 'refund', 'REQ2', '2026112422001', '15.00', '', 'CNY', IN_DAY],
+      ['a3', 'alipay', 'refund', 'REQ1', '', '11.00', '', 'CNY', IN_DAY],
+    ]);
+    expect(summary.matched).toBe(3);
+    expect(summary.matched_by_rule).toEqual({ 'exact:txn': 2, 'exact:merchant_ref': 1 });
+    expect(brief(rows)).toEqual([['amount_mismatch', '2026112422001', 'REQ1', '-10.00', '-11.00', '0.00', '', 'a3']]);
+    expect(rows[0]!.difference).toBe('1.00');
+  });
+
+  it('reports amount and fee differences of one pair as two rows, and currency differences alone', async () => {
+    const { rows } = await run('wechatpay', [
+      { type: 'payment', txn: 'T2', ref: 'O2', gross: '20.00', fee: '0.12' },
+      { type: 'payment', txn: 'T3', ref: 'O3', gross: '20.00', fee: '0.12', currency: 'USD' },
+    ], [
+      ['w3', 'wechatpay', 'payment', 'O2', 'T2', '21.00', '0.13', 'CNY', IN_DAY],
+      ['w4', 'wechatpay', 'payment', 'O3', 'T3', '99.00', '0.99', 'CNY', IN_DAY],
+    ]);
+    expect(brief(rows)).toEqual([
+      ['amount_mismatch', 'T2', 'O2', '20.00', '21.00', '0.12', '0.13', 'w3'],
+      ['fee_mismatch', 'T2', 'O2', '20.00', '21.00', '0.12', '0.13', 'w3'],
+      ['currency_mismatch', 'T3', 'O3', '20.00', '99.00', '0.12', '0.99', 'w4'],
+    ]);
+    expect(rows[2]!.currency).toBe('USD');
+    expect(rows[2]!.ledger_currency).toBe('CNY');
+  });
+
+  it('finds one-sided rows, and a ledger row is missing only when booked inside the period', async () => {
+    const { summary, rows } = await run('wechatpay', [
+      { type: 'payment', txn: 'T4', ref: 'O4', gross: '5.00' },
+    ], [
+      ['w5', 'wechatpay', 'payment', 'O5', 'T5', '6.00', '', 'CNY', IN_DAY],
+      ['w6', 'wechatpay', 'payment', 'O6', 'T6', '7.00', '', 'CNY', OUTSIDE_DAY],
+      ['p1', 'paypal', 'payment', 'O7', 'T7', '8.00', '', 'USD', IN_DAY],
+    ]);
+    expect(brief(rows)).toEqual([
+      ['missing_in_ledger', 'T4', 'O4', '5.00', '', '0.00', '', ''],
+      ['missing_in_statement', 'T5', 'O5', '', '6.00', '', '', 'w5'],
+    ]);
+    expect(summary.ledger_rows).toBe(1);
+    expect(summary.discrepancies).toEqual({
+      missing_in_ledger: 1, missing_in_statement: 1, amount_mismatch: 0, fee_mismatch: 0,
+      currency_mismatch: 0, duplicate_in_statement: 0, duplicate_in_ledger: 0,
+    });
+  });
+
+  it('reports each further copy once, on either side, and never as missing', async () => {
+    const { summary, rows } = await run('wechatpay', [
+      { type: 'payment', txn: 'T8', ref: 'O8', gross: '9.00' },
+      { type: 'payment', txn: 'T8', ref: 'O8', gross: '9.00' },
+      { type: 'payment', txn: 'T8', ref: 'O8', gross: '9.00' },
+      { type: 'payment', txn: 'T9', ref: 'O9', gross: '3.00' },
+    ], [
+      ['w7', 'wechatpay', 'payment', 'O8', 'T8', '9.00', '', 'CNY', IN_DAY],
+      ['w8', 'wechatpay', 'payment', 'O9', 'T9', '3.00', '', 'CNY', IN_DAY],
+      ['w9', 'wechatpay', 'payment', 'O9', '', '3.00', '', 'CNY', IN_DAY],
+      ['w10', 'wechatpay', 'payment', 'O9', 'T9', '3.00', '', 'CNY', IN_DAY],
+    ]);
+    expect(brief(rows)).toEqual([
+      ['duplicate_in_statement', 'T8', 'O8', '9.00', '', '0.00', '', ''],
+      ['duplicate_in_statement', 'T8', 'O8', '9.00', '', '0.00', '', ''],
+      ['duplicate_in_ledger', '', 'O9', '', '3.00', '', '', 'w9'],
+      ['duplicate_in_ledger', 'T9', 'O9', '', '3.00', '', '', 'w10'],
+    ]);
+    expect(summary.matched).toBe(2);
+  });
+
+  it('never guesses between several candidates that share a reference', async () => {
+    const { summary, rows } = await run('alipay', [
+      { type: 'refund', txn: 'TR1', parent: 'TR1', ref: '1', order: 'A', gross: '-1.00' },
+      { type: 'refund', txn: 'TR2', parent: 'TR2', ref: '1', order: 'B', gross: '-1.00' },
+    ], [['a9', 'alipay', 'refund', '1', '', '1.00', '', 'CNY', IN_DAY]]);
+    expect(summary.matched).toBe(0);
+    expect(rows.map((r) => r.kind)).toEqual(['missing_in_ledger', 'missing_in_ledger', 'missing_in_statement']);
+  });
+
+  it('loads the same statement bytes once', async () => {
+    const parser = jsonParser('wechatpay');
+    const path = writeJsonStatement(dir, 'again.json', { lines: [{ type: 'payment', txn: 'X', gross: '1.00' }], period: PERIOD });
+    const a = await loadStatement(t.db, { parser, path, archiveDir: `${dir}/archive` });
+    const b = await loadStatement(t.db, { parser, path, archiveDir: `${dir}/archive` });
+    expect(b.id).toBe(a.id);
+    expect(b.alreadyLoaded).toBe(true);
+    const [c] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM statement_lines WHERE statement_file_id = $1`, [a.id]);
+    expect(c!.n).toBe(1);
+  });
+
+  it('leaves nothing behind from a rejected statement', async () => {
+    const parser = jsonParser('wechatpay');
+    const path = writeJsonStatement(dir, 'bad.json', { lines: [{ type: 'payment', txn: 'BAD1', gross: '1.00' }], reject: true });
+    await expect(loadStatement(t.db, { parser, path, archiveDir: `${dir}/archive` })).rejects.toThrow('test rejection');
+    const [c] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM statement_lines WHERE provider_txn_id = 'BAD1'`);
+    const [f] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM statement_files WHERE original_name = 'bad.json'`);
+    expect([c!.n, f!.n]).toEqual([0, 0]);
+  });
+});
