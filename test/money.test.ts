@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal, formatAmount, fromScaledInteger, minorUnits, parseDecimal, roundToMinor } from '../core/money/index.js';
+
+describe('money', () => {
+  it('knows each currency’s minor units as data', () => {
+    expect([minorUnits('CNY'), minorUnits('JPY'), minorUnits('KWD'), minorUnits('CLF')]).toEqual([2, 0, 3, 4]);
+    expect(() => minorUnits('XXX')).toThrow('unknown currency code "XXX"');
+  });
+
+  it('formats with the currency’s minor units and never drops a stored digit', () => {
+    expect(formatAmount(new Decimal('0.60000'), 'CNY')).toBe('0.60');
+    expect(formatAmount(new Decimal('0.00600'), 'CNY')).toBe('0.006');
+    expect(formatAmount(new Decimal('15000'), 'JPY')).toBe('15000');
+    expect(formatAmount(new Decimal('1.5'), 'KWD')).toBe('1.500');
+    expect(formatAmount(new Decimal('-0.1'), 'USD')).toBe('-0.10');
+  });
+
+  it('parses only plain decimal numerals', () => {
+    expect(parseDecimal(' 0.11 ')?.toString()).toBe('0.11');
+    expect(parseDecimal('.11')?.toString()).toBe('0.11');
+    expect(parseDecimal('-23.45')?.toString()).toBe('-23.45');
+    for (const bad of ['1,000.00', '1e3', '¥5', '', 'NaN', '0x10']) expect(parseDecimal(bad)).toBeUndefined();
+  });
+
+  it('adds exactly where binary floating point does not', () => {
+    const sum = ['0.1', '0.2'].map((v) => new Decimal(v)).reduce((a, b) => a.plus(b));
+    expect(sum.equals(new Decimal('0.3'))).toBe(true);
+  });
+
+  it('rounds half-cent cases with the rounding mode it is given', () => {
+    expect(roundToMinor(new Decimal('0.125'), 'CNY', Decimal.ROUND_HALF_EVEN).toFixed(2)).toBe('0.12');
+    expect(roundToMinor(new Decimal('0.125'), 'CNY', Decimal.ROUND_HALF_UP).toFixed(2)).toBe('0.13');
+    expect(roundToMinor(new Decimal('0.5'), 'JPY', Decimal.ROUND_HALF_UP).toFixed(0)).toBe('1');
+  });
+
+  it('reads integer-scaled amounts (PayPal: ×100 in every currency)', () => {
+    expect(fromScaledInteger('15000', 2).toFixed(2)).toBe('150.00');
+  });
+});
