@@ -1,5 +1,3 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import { UsageError } from '../core/errors.js';
 import { dayBounds, isIsoDate, localDate } from '../core/time.js';
@@ -7,11 +5,7 @@ import { importLedger, type LedgerImportResult } from '../ledger/import.js';
 import type { ParseOptions, ProviderId } from '../parsers/contract.js';
 import { parserFor } from '../parsers/registry.js';
 import { reconcileRun, type RunSummary } from '../reconcile/run.js';
-import { discrepancyRows } from '../reports/discrepancy-rows.js';
-import { writeDiscrepanciesCsv } from '../reports/discrepancies-csv.js';
-import { feeCheckRows, feeRows } from '../reports/fee-rows.js';
-import { writeSummaryJson } from '../reports/summary-json.js';
-import { writeWorkbook } from '../reports/workbook.js';
+import { writeRunReports } from '../reports/write-run-reports.js';
 import { loadStatement, type LoadedStatement } from '../storage/statements.js';
 
 export interface ReconcileRequest {
@@ -86,32 +80,4 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
   });
   const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out);
   return { summary, statements, ledger, files };
-}
-
-/** Writes the three report files into `out`, each through a temporary name so a reader never sees half a file. */
-export async function writeRunReports(db: Database, summary: RunSummary, statementFileIds: string[], out: string) {
-  const dir = resolve(out);
-  await mkdir(dir, { recursive: true });
-  const rows = await discrepancyRows(db, summary.run_id);
-  const files = {
-    discrepancies: join(dir, 'discrepancies.csv'),
-    summary: join(dir, 'summary.json'),
-    workbook: join(dir, 'reconciliation.xlsx'),
-  };
-  const tmp = (p: string) => `${p}.${process.pid}.tmp`;
-  try {
-    await writeDiscrepanciesCsv(tmp(files.discrepancies), rows);
-    await writeSummaryJson(tmp(files.summary), summary);
-    await writeWorkbook(tmp(files.workbook), {
-      summary,
-      discrepancies: rows,
-      fees: await feeRows(db, statementFileIds),
-      feeChecks: await feeCheckRows(db, summary.run_id),
-    });
-    for (const p of Object.values(files)) await rename(tmp(p), p);
-  } catch (err) {
-    await Promise.all(Object.values(files).map((p) => rm(tmp(p), { force: true })));
-    throw err;
-  }
-  return files;
 }
