@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'parsers/**/*.test.ts', 'reconcile/**/*.test.ts', 'reports/**/*.test.ts', 'jobs/**/*.test.ts', 'core/**/*.test.ts', 'ledger/**/*.test.ts', 'storage/**/*.test.ts'],
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'dist/**', '.recon/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as createCoreSchema from './20261125000000_create_core_schema.js';
+import * as createFetches from './20261125010000_create_fetches.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -9,6 +10,7 @@ interface Migration {
 /** Append a new entry whenever the schema changes; never edit or reorder an entry that has shipped. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['20261125000000_create_core_schema', createCoreSchema],
+  ['20261125010000_create_fetches', createFetches],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 export interface ArchivedFile {
@@ -22,23 +22,44 @@ export async function hashFile(path: string): Promise<{ sha256: string; sizeByte
   return { sha256: hash.digest('hex'), sizeBytes: size };
 }
 
+function archivePathFor(archiveDir: string, provider: string, sha256: string): { dir: string; target: string } {
+  const dir = join(archiveDir, provider, sha256.slice(0, 2));
+  return { dir, target: join(dir, sha256) };
+}
+
+/** Moves a verified temporary copy into place, unless the same content is already there. */
+async function settle(tmp: string, target: string, expected: string): Promise<void> {
+  const check = await hashFile(tmp);
+  if (check.sha256 !== expected) throw new Error(`archive copy ${tmp} does not match its sha256`);
+  await rename(tmp, target);
+}
+
 /**
- * Keeps the original bytes of a statement before anything parses them: `<archive>/<provider>/<sha256>`
+ * Keeps the original bytes of a statement before anything parses them: `<archive>/<provider>/<xx>/<sha256>`
  * (content-addressed, so the same file is stored once and a corrected file lands beside the first).
- * The copy is verified against the hash before it replaces anything.
+ * The copy is verified against the hash before it takes its place.
  */
 export async function archiveOriginal(archiveDir: string, provider: string, path: string): Promise<ArchivedFile> {
   const { sha256, sizeBytes } = await hashFile(path);
-  const dir = join(archiveDir, provider, sha256.slice(0, 2));
-  const target = join(dir, sha256);
+  const { dir, target } = archivePathFor(archiveDir, provider, sha256);
   await mkdir(dir, { recursive: true });
-  const existing = await stat(target).catch(() => undefined);
-  if (!existing) {
+  if (!(await stat(target).catch(() => undefined))) {
     const tmp = `${target}.${process.pid}.tmp`;
     await copyFile(path, tmp);
-    const check = await hashFile(tmp);
-    if (check.sha256 !== sha256) throw new Error(`archive copy of ${path} does not match its sha256`);
-    await rename(tmp, target);
+    await settle(tmp, target, sha256);
   }
   return { sha256, sizeBytes, archivePath: target, originalName: basename(path) };
+}
+
+/** The same, for bytes that arrived over the network. */
+export async function archiveBytes(archiveDir: string, provider: string, name: string, bytes: Buffer): Promise<ArchivedFile> {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const { dir, target } = archivePathFor(archiveDir, provider, sha256);
+  await mkdir(dir, { recursive: true });
+  if (!(await stat(target).catch(() => undefined))) {
+    const tmp = `${target}.${process.pid}.tmp`;
+    await writeFile(tmp, bytes);
+    await settle(tmp, target, sha256);
+  }
+  return { sha256, sizeBytes: bytes.length, archivePath: target, originalName: name };
 }
