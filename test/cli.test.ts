@@ -1,0 +1,150 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgres, type TestDatabase } from './helpers/db.js';
+import { tempDir } from './helpers/json-statement.js';
+
+const run = promisify(execFile);
+const CLI = join(process.cwd(), 'dist/cli/recon.js');
+const DEMO = join(process.cwd(), 'fixtures/demo');
+const ALIPAY_ZIP = join(DEMO, 'alipay/20880211096256330156_20261124.csv.zip');
+const WECHAT_BILL = join(DEMO, 'wechatpay/tradebill-ALL-2026-11-24.csv');
+const LEDGER = join(DEMO, 'ledger.csv');
+
+async function recon(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const readCsv = (path: string) => parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
+const brief = (rows: Record<string, string>[]) =>
+  rows.map((r) => [r.kind, r.type, r.provider_txn_id, r.order_id, r.currency, r.statement_amount, r.ledger_amount, r.statement_fee, r.ledger_fee, r.ledger_id]);
+
+const backends: Array<{ name: string; env: () => Promise<{ env: Record<string, string>; done: () => Promise<void> }> }> = [
+  {
+    name: 'embedded PGlite',
+    env: async () => ({ env: { RECON_HOME: join(tempDir(), '.recon') }, done: async () => undefined }),
+  },
+  {
+    name: 'PostgreSQL at DATABASE_URL',
+    env: async () => {
+      const t: TestDatabase = await freshPostgres();
+      await t.db.close();
+      return { env: { DATABASE_URL: t.url!, RECON_HOME: join(tempDir(), '.recon') }, done: () => t.drop() };
+    },
+  },
+];
+
+describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
+  let env: Record<string, string>;
+  let done: () => Promise<void>;
+  let dir: string;
+  beforeAll(async () => {
+    ({ env, done } = await makeEnv());
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await done?.();
+  });
+
+  it('reconciles the Alipay bill zip against the ledger, exactly', async () => {
+    const out = join(dir, 'alipay');
+    const r = await recon(['reconcile', '--provider', 'alipay', '--statement', ALIPAY_ZIP, '--ledger', LEDGER, '--out', out], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(brief(readCsv(join(out, 'discrepancies.csv')))).toEqual([
+      ['missing_in_ledger', 'payment', '2026112422001458860500000007', 'AP20261124-0007', 'CNY', '42.00', '', '0.25', '', ''],
+      ['missing_in_statement', 'payment', '', 'AP20261124-0009', 'CNY', '', '58.00', '', '', 'GL-1009'],
+      ['amount_mismatch', 'payment', '2026112422001458860500000005', 'AP20261124-0005', 'CNY', '560.00', '650.00', '3.36', '3.36', 'GL-1005'],
+      ['fee_mismatch', 'payment', '2026112422001458860500000006', 'AP20261124-0006', 'CNY', '300.00', '300.00', '1.80', '1.20', 'GL-1006'],
+    ]);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({
+      provider: 'alipay', statement_lines: 11, ledger_rows: 11, matched: 10,
+      discrepancies: { missing_in_ledger: 1, missing_in_statement: 1, amount_mismatch: 1, fee_mismatch: 1, currency_mismatch: 0, duplicate_in_statement: 0, duplicate_in_ledger: 0 },
+      totals: { CNY: { statement_gross: '1205.40', statement_fee: '7.23', statement_net: '1198.17', ledger_amount: '1311.40' } },
+    });
+    expect(existsSync(join(out, 'reconciliation.xlsx'))).toBe(true);
+    expect(r.stdout).toContain('alipay: 11 statement lines, 11 ledger rows, 10 matched');
+  });
+
+  it('reconciles the WeChat Pay trade bill for its --date, exactly', async () => {
+    const out = join(dir, 'wechatpay');
+    const r = await recon(['reconcile', '--provider', 'wechatpay', '--statement', WECHAT_BILL, '--ledger', LEDGER, '--out', out, '--date', '2026-11-24'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(brief(readCsv(join(out, 'discrepancies.csv')))).toEqual([
+      ['currency_mismatch', 'payment', '4200002166202611240000000007', 'WX20261124-0007', 'CNY', '12.00', '12.00', '0.07', '0.07', 'GL-2007'],
+      ['duplicate_in_ledger', 'payment', '', 'WX20261124-0007', 'CNY', '', '12.00', '', '', 'GL-2107'],
+    ]);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({
+      provider: 'wechatpay', statement_lines: 9, matched: 9,
+      totals: { CNY: { statement_gross: '302.51', statement_fee: '1.81006', statement_net: '300.69994' } },
+    });
+  });
+
+  it('gives the same results when run again, and stores the statement once', async () => {
+    const out = join(dir, 'again');
+    const a = await recon(['reconcile', '--provider', 'alipay', '--statement', ALIPAY_ZIP, '--ledger', LEDGER, '--out', out], env);
+    const first = readFileSync(join(out, 'discrepancies.csv'), 'utf8');
+    const b = await recon(['reconcile', '--provider', 'alipay', '--statement', ALIPAY_ZIP, '--ledger', LEDGER, '--out', out], env);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(readFileSync(join(out, 'discrepancies.csv'), 'utf8')).toBe(first);
+  });
+
+  it('rejects a statement whose control totals disagree with exit status 2, naming file, line and field, and writes nothing', async () => {
+    const bad = join(dir, 'tampered.csv');
+    const text = readFileSync(WECHAT_BILL, 'utf8').replace('`25.00,`0.00,`0,`0', '`25.01,`0.00,`0,`0');
+    writeFileSync(bad, text);
+    const out = join(dir, 'rejected');
+    const r = await recon(['reconcile', '--provider', 'wechatpay', '--statement', bad, '--ledger', LEDGER, '--out', out, '--date', '2026-11-24'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/tampered\.csv, line 12, field "应结订单总金额"/);
+    expect(existsSync(join(out, 'discrepancies.csv'))).toBe(false);
+  });
+
+  it('rejects a bad ledger with exit status 2 naming its line and field', async () => {
+    const ledger = join(dir, 'bad-ledger.csv');
+    copyFileSync(LEDGER, ledger);
+    writeFileSync(ledger, readFileSync(LEDGER, 'utf8').replace('GL-1002,alipay,payment,AP20261124-0002,2026112422001458860500000002,128.50', 'GL-1002,alipay,payment,AP20261124-0002,2026112422001458860500000002,12x.50'));
+    const r = await recon(['reconcile', '--provider', 'alipay', '--statement', ALIPAY_ZIP, '--ledger', ledger, '--out', join(dir, 'x')], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bad-ledger.csv, line 3, field "amount"');
+  });
+
+  it('imports a ledger idempotently', async () => {
+    const a = await recon(['ledger', 'import', '--file', LEDGER], env);
+    const b = await recon(['ledger', 'import', '--file', LEDGER], env);
+    expect(a.code).toBe(0);
+    expect(b.stdout).toBe('ledger.csv: 21 rows (0 new, 0 updated, 21 unchanged)\n');
+  });
+
+  it('answers a usage error with exit status 2', async () => {
+    const r = await recon(['reconcile', '--provider', 'venmo', '--statement', LEDGER, '--ledger', LEDGER, '--out', dir], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--provider "venmo" is not one of alipay, wechatpay, paypal, stripe, adyen');
+  });
+});
+
+describe('recon demo', () => {
+  it('runs the main job on the embedded default with no services and writes the reports', async () => {
+    const cwd = tempDir();
+    const r = await recon(['demo', '--out', join(cwd, 'reports')], { RECON_HOME: join(cwd, '.recon') });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('alipay: 11 statement lines');
+    expect(r.stdout).toContain('wechatpay: 9 statement lines');
+    for (const p of ['alipay', 'wechatpay']) {
+      for (const f of ['discrepancies.csv', 'summary.json', 'reconciliation.xlsx']) expect(existsSync(join(cwd, 'reports', p, f))).toBe(true);
+    }
+  });
+});
