@@ -44,6 +44,8 @@ export async function up(knex: Knex): Promise<void> {
       fee                ${MONEY} NOT NULL,
       net                ${MONEY} NOT NULL,
       currency           char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+      original_amount    ${MONEY},
+      original_currency  char(3) CHECK (original_currency ~ '^[A-Z]{3}$'),
       occurred_at        timestamptz NOT NULL,
       payment_method     text,
       wallet             text,

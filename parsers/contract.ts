@@ -48,6 +48,12 @@ export interface StatementLine {
   net: Decimal;
   /** ISO 4217, upper case. */
   currency: string;
+  /**
+   * When the statement settles in another currency than the customer paid in (Adyen GC ≠ NC, Stripe
+   * customer-facing amount): the signed gross in the customer's currency, as the merchant's ledger books
+   * it. Matching compares a ledger row in that currency against this amount.
+   */
+  original?: { amount: Decimal; currency: string } | null;
   /** When the movement happened, as an instant (the parser applies the provider's time zone). */
   occurredAt: Date;
   /** Provider-specific method (`JSAPI`, `visa`, `alipay`, …) when the statement says. */

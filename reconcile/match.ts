@@ -10,10 +10,13 @@ import type { Tx } from '../db/database.js';
  * 2. `exact:txn` — pairs by the provider's id of the movement (see keys.ts).
  * 3. `exact:merchant_ref` — pairs what is left by the merchant's reference, only where that reference
  *    names exactly one candidate on each side: a key shared by several candidates is never guessed.
+ *    `exact:parent_txn` — a refund or chargeback booked under its payment's id, again only when unique.
  * 4. A leftover row whose key points at exactly one movement that is already paired is a further copy
  *    of that movement (a double booking, a double charge), not a missing one.
  * 5. Paired rows are compared exactly (numeric equality: 0.60 = 0.60000): currency, then signed amount,
- *    then fee when the ledger gives one. One-sided rows become missing_in_ledger / missing_in_statement;
+ *    then fee when the ledger gives one. A statement that settles in another currency than the customer
+ *    paid in carries the original amount: a ledger row in that currency is compared with it (the fee,
+ *    charged in the settlement currency, cannot be compared then). One-sided rows become missing_in_ledger / missing_in_statement;
  *    a ledger row counts as missing only when it was booked inside the statement's period.
  */
 export interface MatchScope {
@@ -42,7 +45,8 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   const { runId } = scope;
   await tx.query(
     `CREATE TEMP TABLE rs ON COMMIT DROP AS
-     SELECT l.id, l.type, l.txn_key, l.ref_key, l.currency, l.gross, l.fee, l.net, l.statement_file_id, l.line_no,
+     SELECT l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.currency, l.gross, l.fee, l.net,
+            l.original_amount, l.original_currency, l.statement_file_id, l.line_no,
             row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id)
                                ORDER BY l.statement_file_id, l.line_no) AS copy_no,
             false AS dup_of_matched
@@ -52,7 +56,7 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   );
   await tx.query(
     `CREATE TEMP TABLE rl ON COMMIT DROP AS
-     SELECT e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.currency, e.amount, e.fee, e.booked_at,
+     SELECT e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
             (e.booked_at >= $3 AND e.booked_at < $4) AS in_period,
             CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
             row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id)
@@ -97,6 +101,28 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
        JOIN su1 USING (type, ref_key)
        JOIN lu l ON l.type = s.type AND l.ref_key = s.ref_key
        JOIN lu1 ON lu1.type = l.type AND lu1.ref_key = l.ref_key`,
+    [runId],
+  );
+
+  // 3b. A refund or chargeback the ledger booked under the id of the payment it belongs to (Adyen's
+  //     original PSP reference, WeChat's transaction_id, Stripe's charge), where that is unambiguous.
+  await tx.query(
+    `WITH su AS (
+       SELECT s.* FROM rs s
+        WHERE s.copy_no = 1 AND s.parent_txn_id IS NOT NULL AND s.type IN ('refund', 'chargeback')
+          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = s.id)
+     ), lu AS (
+       SELECT l.* FROM rl l
+        WHERE l.copy_no = 1 AND l.provider_txn_id IS NOT NULL AND l.type IN ('refund', 'chargeback')
+          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = l.id)
+     ), su1 AS (SELECT type, parent_txn_id FROM su GROUP BY type, parent_txn_id HAVING count(*) = 1),
+        lu1 AS (SELECT type, provider_txn_id FROM lu GROUP BY type, provider_txn_id HAVING count(*) = 1)
+     INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule)
+     SELECT $1, s.id, l.id, 'exact:parent_txn'
+       FROM su s
+       JOIN su1 USING (type, parent_txn_id)
+       JOIN lu l ON l.type = s.type AND l.provider_txn_id = s.parent_txn_id
+       JOIN lu1 ON lu1.type = l.type AND lu1.provider_txn_id = l.provider_txn_id`,
     [runId],
   );
 
@@ -150,10 +176,12 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
        UNION ALL
        -- paired rows that disagree
        SELECT 'currency_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
-        WHERE s.currency <> l.currency
+        WHERE s.currency <> l.currency AND l.currency IS DISTINCT FROM s.original_currency
        UNION ALL
+       -- a ledger row in the customer's currency is compared with the statement's original amount
        SELECT 'amount_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
-        WHERE s.currency = l.currency AND s.gross <> l.signed_amount
+        WHERE (s.currency = l.currency AND s.gross <> l.signed_amount)
+           OR (s.currency <> l.currency AND l.currency = s.original_currency AND s.original_amount <> l.signed_amount)
        UNION ALL
        SELECT 'fee_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
         WHERE s.currency = l.currency AND l.fee IS NOT NULL AND s.fee <> l.fee
@@ -167,8 +195,8 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
             f.kind, $2, coalesce(sl.type, le.type),
             coalesce(sl.provider_txn_id, le.provider_txn_id),
             coalesce(sl.merchant_ref, le.order_id),
-            coalesce(sl.currency, le.currency),
-            sl.gross,
+            CASE WHEN f.kind = 'amount_mismatch' AND sl.currency <> le.currency THEN sl.original_currency ELSE coalesce(sl.currency, le.currency) END,
+            CASE WHEN f.kind = 'amount_mismatch' AND sl.currency <> le.currency THEN sl.original_amount ELSE sl.gross END,
             CASE WHEN le.id IS NULL THEN NULL WHEN le.type = 'payment' THEN le.amount ELSE -le.amount END,
             sl.fee, le.fee, le.ledger_id, sl.id, le.id, le.currency
        FROM found f

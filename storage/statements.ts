@@ -24,7 +24,7 @@ export interface LoadedStatement {
 const LINE_COLUMNS = [
   'statement_file_id', 'line_no', 'source_member', 'source_line', 'provider', 'type',
   'provider_txn_id', 'parent_txn_id', 'merchant_ref', 'merchant_order_id',
-  'gross', 'fee', 'net', 'currency', 'occurred_at', 'payment_method', 'wallet', 'status',
+  'gross', 'fee', 'net', 'currency', 'original_amount', 'original_currency', 'occurred_at', 'payment_method', 'wallet', 'status',
   'description', 'needs_review', 'txn_key', 'ref_key', 'extra',
 ] as const;
 
@@ -34,7 +34,8 @@ function lineRow(fileId: string, lineNo: number, l: StatementLine): CopyValue[] 
   return [
     fileId, String(lineNo), l.source.member, String(l.source.line), l.provider, l.type,
     l.providerTxnId, l.parentTxnId, l.merchantRef, l.merchantOrderId,
-    l.gross.toFixed(), l.fee.toFixed(), l.net.toFixed(), l.currency, l.occurredAt.toISOString(),
+    l.gross.toFixed(), l.fee.toFixed(), l.net.toFixed(), l.currency,
+    l.original ? l.original.amount.toFixed() : null, l.original ? l.original.currency : null, l.occurredAt.toISOString(),
     l.paymentMethod, l.wallet, l.status, l.description, l.needsReview ? 't' : 'f',
     keys.txnKey, keys.refKey, extra,
   ];

@@ -133,6 +133,41 @@ describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
     expect(rows.map((r) => r.kind)).toEqual(['missing_in_ledger', 'missing_in_ledger', 'missing_in_statement']);
   });
 
+  it('pairs a refund booked under its payment id, only when that is unambiguous', async () => {
+    const { summary, rows } = await run('adyen', [
+      { type: 'payment', txn: 'PSP1', ref: 'M1', gross: '10.00', currency: 'EUR' },
+      { type: 'refund', txn: 'PSPR1', parent: 'PSP1', ref: 'M1', gross: '-4.00', currency: 'EUR' },
+      { type: 'refund', txn: 'PSPR2', parent: 'PSP2', ref: 'M2', gross: '-1.00', currency: 'EUR' },
+      { type: 'refund', txn: 'PSPR3', parent: 'PSP2', ref: 'M2', gross: '-2.00', currency: 'EUR' },
+    ], [
+      ['d1', 'adyen', 'payment', 'M1', 'PSP1', '10.00', '', 'EUR', IN_DAY],
+      ['d2', 'adyen', 'refund', '', 'PSP1', '4.00', '', 'EUR', IN_DAY],
+      ['d3', 'adyen', 'refund', '', 'PSP2', '1.00', '', 'EUR', IN_DAY],
+    ]);
+    expect(summary.matched_by_rule).toEqual({ 'exact:parent_txn': 1, 'exact:txn': 1 });
+    expect(rows.map((r) => [r.kind, r.provider_txn_id, r.ledger_id])).toEqual([
+      ['missing_in_ledger', 'PSPR2', ''],
+      ['missing_in_ledger', 'PSPR3', ''],
+      ['missing_in_statement', 'PSP2', 'd3'],
+    ]);
+  });
+
+  it('compares a ledger row in the customer’s currency with the original amount of a converted line', async () => {
+    const { rows } = await run('adyen', [
+      { type: 'payment', txn: 'FX1', gross: '9.20', fee: '0.20', currency: 'EUR', original: ['10.00', 'USD'] },
+      { type: 'payment', txn: 'FX2', gross: '9.20', fee: '0.20', currency: 'EUR', original: ['10.00', 'USD'] },
+      { type: 'payment', txn: 'FX3', gross: '9.20', fee: '0.20', currency: 'EUR', original: ['10.00', 'USD'] },
+    ], [
+      ['f1', 'adyen', 'payment', '', 'FX1', '10.00', '0.99', 'USD', IN_DAY],
+      ['f2', 'adyen', 'payment', '', 'FX2', '10.50', '', 'USD', IN_DAY],
+      ['f3', 'adyen', 'payment', '', 'FX3', '10.00', '', 'GBP', IN_DAY],
+    ]);
+    expect(rows.map((r) => [r.kind, r.provider_txn_id, r.currency, r.statement_amount, r.ledger_amount])).toEqual([
+      ['amount_mismatch', 'FX2', 'USD', '10.00', '10.50'],
+      ['currency_mismatch', 'FX3', 'EUR', '9.20', '10.00'],
+    ]);
+  });
+
   it('loads the same statement bytes once', async () => {
     const parser = jsonParser('wechatpay');
     const path = writeJsonStatement(dir, 'again.json', { lines: [{ type: 'payment', txn: 'X', gross: '1.00' }], period: PERIOD });

@@ -13,6 +13,7 @@ export function lineToJson(line: StatementLine): Record<string, unknown> {
     fee: line.fee.toString(),
     net: line.net.toString(),
     currency: line.currency,
+    ...(line.original ? { original: { amount: line.original.amount.toString(), currency: line.original.currency } } : {}),
     occurredAt: line.occurredAt.toISOString(),
     paymentMethod: line.paymentMethod,
     wallet: line.wallet,

@@ -19,6 +19,8 @@ export interface JsonLine {
   gross: string;
   fee?: string;
   currency?: string;
+  /** [amount, currency] the customer paid, when the statement settles in another currency. */
+  original?: [string, string];
   at?: string;
 }
 
@@ -38,7 +40,7 @@ export function jsonParser(provider: ProviderId): StatementParser {
           const line: StatementLine = {
             provider, type: l.type, providerTxnId: l.txn ?? null, parentTxnId: l.parent ?? null,
             merchantRef: l.ref ?? null, merchantOrderId: l.order ?? null, gross, fee, net: gross.minus(fee),
-            currency: l.currency ?? 'CNY', occurredAt: new Date(l.at ?? '2026-11-24T04:00:00Z'),
+            currency: l.currency ?? 'CNY', original: l.original ? { amount: new Decimal(l.original[0]), currency: l.original[1] } : null, occurredAt: new Date(l.at ?? '2026-11-24T04:00:00Z'),
             paymentMethod: null, wallet: null, status: null, description: null, needsReview: false,
             source: { member: null, line: n + 1 }, extra: {},
           };
