@@ -97,10 +97,10 @@ describe('adyen: real samples', () => {
     expect(cb.occurredAt.toISOString()).toBe('2016-02-10T18:25:36.000Z');
   });
 
-  it('chargeback reversed: quoted empties, .11, positive gross on a chargeback line', async () => {
+  it('chargeback reversed: quoted empties, .11, positive gross on an adjustment (a reversal has no ledger row)', async () => {
     const { lines, summary } = await parse(sample('settlement_detail_report_chargeback_reversed.csv'));
     expect(summary.controls.map((c) => c.label)).toEqual(['rows']);
-    expect(lines[0]).toMatchObject({ type: 'chargeback', status: 'ChargebackReversed', merchantRef: '92598312.0' });
+    expect(lines[0]).toMatchObject({ type: 'adjustment', status: 'ChargebackReversed', merchantRef: '92598312.0' });
     expect([lines[0]!.gross.toString(), lines[0]!.fee.toString(), lines[0]!.net.toString()]).toEqual(['52', '0.11', '51.89']);
   });
 
@@ -206,7 +206,7 @@ describe('adyen: tables', () => {
     expect(lineTypeOf('SettledBulk')).toEqual({ type: 'payment', known: true });
     expect(lineTypeOf('RefundedBulk')).toEqual({ type: 'refund', known: true });
     expect(lineTypeOf('SecondChargeback')).toEqual({ type: 'chargeback', known: true });
-    expect(lineTypeOf('ChargebackReversed')).toEqual({ type: 'chargeback', known: true });
+    expect(lineTypeOf('ChargebackReversed')).toEqual({ type: 'adjustment', known: true });
     expect(lineTypeOf('MerchantPayout')).toEqual({ type: 'payout', known: true });
     expect(lineTypeOf('Balancetransfer')).toEqual({ type: 'transfer', known: true });
     expect(lineTypeOf('ReserveAdjustment')).toEqual({ type: 'adjustment', known: true });

@@ -360,6 +360,7 @@ function buildLine(
 
   let gross: DecimalT;
   let fee: DecimalT;
+  let original: { amount: DecimalT; currency: string } | null = null;
   let needsReview = !known;
   if (grossGc === null) {
     if (type === 'fee' && feeCols.isZero()) {
@@ -390,6 +391,7 @@ function buildLine(
     fee = feeCols;
     gross = net.plus(fee);
     extra['gross_gc'] = grossGc.toFixed();
+    if (gc !== null) original = { amount: grossGc, currency: gc };
   }
 
   // booking date
@@ -415,7 +417,8 @@ function buildLine(
   let merchantRef: string | null = merchantReference;
   let merchantOrderId: string | null = null;
   let description: string | null = null;
-  if (type === 'refund' || type === 'chargeback') {
+  // Reversals keep their chargeback's keys, so a person can follow one to the other.
+  if (type === 'refund' || type === 'chargeback' || /reversed/i.test(recordType)) {
     providerTxnId = modRef;
     parentTxnId = psp;
     merchantRef = modMerchantRef ?? merchantReference;
@@ -442,6 +445,7 @@ function buildLine(
     fee,
     net,
     currency: nc,
+    original,
     occurredAt,
     paymentMethod: orNull(method),
     wallet: walletOf(variant, method),

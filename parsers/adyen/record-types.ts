@@ -4,9 +4,11 @@ import type { LineType } from '../contract.js';
  * Adyen settlement detail report `Type` (journal type) → canonical line type.
  *
  * Amount signs never come from this table: Adyen writes unsigned amounts in Debit/Credit column pairs,
- * and the parser signs them (credit − debit). So `ChargebackReversed` is a `chargeback` line whose gross
- * is POSITIVE (the disputed money comes back); `RefundedReversed`/`PaidOutReversed` are adjustments with
- * the sign the columns give. A type that is not listed becomes an `adjustment` with `needsReview`.
+ * and the parser signs them (credit − debit). Reversals (`ChargebackReversed`, `RefundedReversed`,
+ * `PaidOutReversed`) are `adjustment` lines with the sign the columns give: the ledger records payments,
+ * refunds and chargebacks as positive amounts whose type gives the direction, so it has no row a
+ * reversal could pair with — and a reversal carrying its chargeback's key must not read as a duplicate.
+ * A type that is not listed becomes an `adjustment` with `needsReview`.
  */
 export const RECORD_TYPES: Readonly<Record<string, LineType>> = Object.freeze({
   settled: 'payment',
@@ -18,8 +20,8 @@ export const RECORD_TYPES: Readonly<Record<string, LineType>> = Object.freeze({
   chargeback: 'chargeback',
   secondchargeback: 'chargeback',
   chargebackexternallywithinfo: 'chargeback',
-  chargebackreversed: 'chargeback',
-  chargebackreversedexternallywithinfo: 'chargeback',
+  chargebackreversed: 'adjustment',
+  chargebackreversedexternallywithinfo: 'adjustment',
   fee: 'fee',
   misccosts: 'fee',
   merchantpayout: 'payout',

@@ -41,16 +41,17 @@ export type StripeLayout = 'stripe.payout_reconciliation.itemized.5' | 'stripe.b
 
 /**
  * `reporting_category` → canonical line type (https://docs.stripe.com/reports/reporting-categories).
- * Amounts keep the file's signs: `dispute_reversal` (a dispute won: the funds come back) is a
- * `chargeback` line with POSITIVE gross (and usually a negative fee: the dispute fee returned), so that
- * it nets against its dispute; `payout_reversal` is a `payout` with positive gross.
+ * Amounts keep the file's signs: `dispute_reversal` (a dispute won: the funds come back) is an
+ * `adjustment` with POSITIVE gross (and usually a negative fee: the dispute fee returned) — the ledger
+ * has no row for it to pair with, and it carries its dispute's id, so as a `chargeback` it would read as
+ * a duplicate of the dispute; `payout_reversal` is a `payout` with positive gross.
  * A category not in this table → `adjustment` with `needsReview`.
  */
 export const REPORTING_CATEGORIES: Readonly<Record<string, LineType>> = Object.freeze({
   charge: 'payment',
   refund: 'refund',
   dispute: 'chargeback',
-  dispute_reversal: 'chargeback',
+  dispute_reversal: 'adjustment',
   fee: 'fee',
   payout: 'payout',
   payout_reversal: 'payout',

@@ -216,13 +216,25 @@ function buildLine(row: Row, header: ReadonlyMap<string, number>, headerNames: r
   if (type === 'payment') {
     providerTxnId = chargeId ?? sourceId ?? btId;
     merchantRef = orderId;
-  } else if (type === 'refund' || type === 'chargeback') {
+  } else if (type === 'refund' || type === 'chargeback' || category.toLowerCase() === 'dispute_reversal') {
     providerTxnId = sourceId ?? btId;
     parentTxnId = chargeId;
     merchantRef = firstOf(REFUND_REFERENCE_KEYS.map(refundMetadata));
     merchantOrderId = orderId;
   } else {
     providerTxnId = sourceId ?? btId;
+  }
+
+  // The amount the customer saw, when Stripe converted it: a ledger booked in that currency is compared
+  // with it. Stripe writes it unsigned for refunds and disputes in some exports; it takes gross's sign.
+  let original: { amount: DecimalT; currency: string } | null = null;
+  const cfaText = extra['customer_facing_amount'];
+  const cfcText = extra['customer_facing_currency']?.toUpperCase();
+  if (cfaText !== undefined && cfcText !== undefined && cfcText !== currency && (type === 'payment' || type === 'refund' || type === 'chargeback')) {
+    const cfa = parseDecimal(cfaText);
+    if (cfa === undefined) throw new StatementFormatError('bad_amount', loc('customer_facing_amount'), `${JSON.stringify(cfaText)} is not a decimal amount`);
+    if (!isKnownCurrency(cfcText)) throw new StatementFormatError('bad_value', loc('customer_facing_currency'), `unknown currency code ${JSON.stringify(cfcText)}`);
+    original = { amount: gross.isNegative() ? cfa.abs().negated() : cfa.abs(), currency: cfcText };
   }
 
   const methodType = orNull(cell(COL.paymentMethodType));
@@ -237,6 +249,7 @@ function buildLine(row: Row, header: ReadonlyMap<string, number>, headerNames: r
     fee,
     net,
     currency,
+    original,
     occurredAt,
     paymentMethod: methodType,
     wallet: methodType === null ? null : (WALLET_BY_METHOD_TYPE[methodType.toLowerCase()] ?? null),

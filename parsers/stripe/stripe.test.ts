@@ -35,7 +35,7 @@ describe('stripe: payout_reconciliation.itemized.5', () => {
       { label: 'rows', member: null, line: 1, currency: null, expected: '8', actual: '8', measure: { of: 'count', types: ['payment', 'refund', 'chargeback', 'fee', 'payout', 'transfer', 'adjustment'] } },
     ]);
     expect(lines.every((l) => l.extra['automatic_payout_id'] === 'po_1OxPAYOUTa0001' && l.extra['automatic_payout_effective_at_utc'] === '2024-03-06 00:00:00')).toBe(true);
-    expect(lines.map((l) => l.type)).toEqual(['payment', 'payment', 'refund', 'chargeback', 'chargeback', 'fee', 'payment', 'adjustment']);
+    expect(lines.map((l) => l.type)).toEqual(['payment', 'payment', 'refund', 'chargeback', 'adjustment', 'fee', 'payment', 'adjustment']);
   });
 
   it('maps charges, refunds and disputes to their keys and signs', async () => {
@@ -51,7 +51,7 @@ describe('stripe: payout_reconciliation.itemized.5', () => {
     expect(triple(refund!)).toEqual(['-25', '0', '-25']);
     expect(dispute).toMatchObject({ type: 'chargeback', status: 'dispute', providerTxnId: 'du_3OxA0004', parentTxnId: 'ch_3OwZ0990', merchantOrderId: 'ORD-0990' });
     expect(triple(dispute!)).toEqual(['-40', '15', '-55']);
-    expect(reversal).toMatchObject({ type: 'chargeback', status: 'dispute_reversal', providerTxnId: 'du_3OxA0004' });
+    expect(reversal).toMatchObject({ type: 'adjustment', status: 'dispute_reversal', providerTxnId: 'du_3OxA0004', parentTxnId: 'ch_3OwZ0990' });
     expect(triple(reversal!)).toEqual(['40', '-15', '55']);
     expect(fee).toMatchObject({ type: 'fee', providerTxnId: 'txn_3OxA0006', description: 'Radar (2024-02-01 - 2024-02-29)' });
     expect(alipay).toMatchObject({ paymentMethod: 'alipay', wallet: 'alipay' });
