@@ -45,7 +45,8 @@ export function buildProgram(config: Config = loadConfig()): Command {
     .requiredOption('--out <dir>', 'folder for discrepancies.csv, summary.json, reconciliation.xlsx')
     .option('--date <YYYY-MM-DD>', "the statement's bill date (provider time zone); overrides its own period")
     .addOption(new Option('--accept-control-total-mismatch', 'load a statement whose own control totals disagree with its lines (recorded, not hidden)'))
-    .action(async (opts: { provider: string; statement: string[]; ledger: string; out: string; date?: string; acceptControlTotalMismatch?: boolean }) => {
+    .addOption(new Option('--accept-missing-footers', 'load a statement that ends after its lines without the footers a complete report has'))
+    .action(async (opts: { provider: string; statement: string[]; ledger: string; out: string; date?: string; acceptControlTotalMismatch?: boolean; acceptMissingFooters?: boolean }) => {
       const provider = providerOption(opts.provider);
       await withDatabase(config, async (db) => {
         const result = await reconcileStatements(db, {
@@ -55,7 +56,7 @@ export function buildProgram(config: Config = loadConfig()): Command {
           out: opts.out,
           date: opts.date,
           archiveDir: config.archiveDir,
-          parseOptions: { acceptControlTotalMismatch: opts.acceptControlTotalMismatch === true },
+          parseOptions: { acceptControlTotalMismatch: opts.acceptControlTotalMismatch === true, acceptMissingFooters: opts.acceptMissingFooters === true },
         });
         process.stdout.write(formatRunSummary(result.summary, result.files));
       });

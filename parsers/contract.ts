@@ -114,6 +114,11 @@ export interface ParseOptions {
    * `summary.controls`; use only for statements known to carry inconsistent footers.
    */
   acceptControlTotalMismatch?: boolean;
+  /**
+   * Accept a file that ends cleanly after its last line but lacks the footers a complete report carries
+   * (a published sample cut short). Its totals cannot be checked; use only for files known to be so.
+   */
+  acceptMissingFooters?: boolean;
 }
 
 /** The bytes to parse: a path on disk (parsers open it themselves so that they can stream or seek). */
