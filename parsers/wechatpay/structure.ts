@@ -1,0 +1,99 @@
+import { StatementFormatError } from '../../core/errors.js';
+import { Decimal } from '../../core/money/index.js';
+import { normaliseHeaderName } from '../common/fields.js';
+import type { TextLine } from '../common/text-lines.js';
+
+/** WeChat Pay writes naive China time. */
+export const WECHATPAY_TIME_ZONE = 'Asia/Shanghai';
+
+/** The two-character separator of backticked values; a value written `` ,` `` cannot be told from it. */
+const SEPARATOR = ',`';
+
+/** Splits a header row (not backticked, comma-separated) into normalised names. */
+export function headerCells(text: string): string[] {
+  return text.split(',').map(normaliseHeaderName);
+}
+
+/** Splits a backticked row (detail or summary values): drop the first backtick, split on `` ,` ``. */
+export function backtickedCells(row: TextLine, expected: number, file: string): string[] {
+  const cells = row.text.slice(1).split(SEPARATOR);
+  if (cells.length !== expected) {
+    throw new StatementFormatError(
+      'column_count',
+      { file, line: row.line },
+      `${cells.length} values where the header has ${expected} columns (a value containing ",\`"?)`,
+    );
+  }
+  return cells;
+}
+
+export type BillEvent =
+  | { kind: 'row'; line: number; cells: string[] }
+  | { kind: 'summary'; headerLine: number; header: string[]; valuesLine: number; values: string[] };
+
+/**
+ * The body of a WeChat bill after its header: backticked detail rows, then the summary header (its first
+ * column named `summaryFirst`) and the backticked summary values, which must be the last line. A file that
+ * stops before the summary is truncated; anything after it (but empty lines) is refused.
+ */
+export async function* billBody(
+  lines: AsyncIterator<TextLine>,
+  file: string,
+  headerLine: number,
+  columnCount: number,
+  summaryFirst: string,
+): AsyncGenerator<BillEvent> {
+  let last = headerLine;
+  const truncated = (what: string) =>
+    new StatementFormatError('truncated', { file, line: last }, `the file ends after line ${last} without ${what}: it is truncated`);
+  for (;;) {
+    const next = await lines.next();
+    if (next.done) throw truncated(`the summary rows (${summaryFirst},…)`);
+    const row = next.value;
+    last = row.line;
+    if (row.text.startsWith('`')) {
+      yield { kind: 'row', line: row.line, cells: backtickedCells(row, columnCount, file) };
+      continue;
+    }
+    const header = headerCells(row.text);
+    if (header[0] !== summaryFirst) {
+      throw new StatementFormatError(
+        'unexpected_line',
+        { file, line: row.line },
+        `neither a detail row (values start with \`) nor the summary header (${summaryFirst},…)`,
+      );
+    }
+    const valuesNext = await lines.next();
+    if (valuesNext.done) throw truncated('the summary values row');
+    const valuesRow = valuesNext.value;
+    last = valuesRow.line;
+    if (!valuesRow.text.startsWith('`')) {
+      throw new StatementFormatError('unexpected_line', { file, line: valuesRow.line }, 'the summary values row must follow the summary header (values start with `)');
+    }
+    const values = backtickedCells(valuesRow, header.length, file);
+    for (;;) {
+      const after = await lines.next();
+      if (after.done) break;
+      if (after.value.text.trim() !== '') {
+        throw new StatementFormatError('trailing_data', { file, line: after.value.line }, 'data after the summary values row, which must be the last line');
+      }
+    }
+    yield { kind: 'summary', headerLine: row.line, header, valuesLine: valuesRow.line, values };
+    return;
+  }
+}
+
+const SUMMARY_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A summary value. WeChat writes them float-formatted (`45.0`, `0.0`), so an exponent form is accepted here
+ * (parsed by the Decimal constructor from the text, never through a JS number); a count must be whole.
+ */
+export function summaryNumber(text: string, loc: { file: string; line: number; field: string }, count = false): Decimal {
+  const t = text.trim();
+  if (!SUMMARY_NUMBER.test(t)) throw new StatementFormatError('bad_amount', loc, `${JSON.stringify(text)} is not a number`);
+  const value = new Decimal(t);
+  if (count && !value.isInteger()) throw new StatementFormatError('bad_amount', loc, `${JSON.stringify(text)} is not a whole count`);
+  return value;
+}
+
