@@ -128,6 +128,32 @@ describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
     expect(b.stdout).toBe('ledger.csv: 21 rows (0 new, 0 updated, 21 unchanged)\n');
   });
 
+  const E2E = join(process.cwd(), 'fixtures/e2e');
+  const providerCases: Array<[string, string, string, string[][], Record<string, unknown>]> = [
+    ['paypal', 'STL-20261124.01.009.CSV', 'paypal-ledger.csv', [
+      // JPY amounts are ×100 in the file; partial refunds, a chargeback, its fee and a withdrawal pair or stay out
+      ['missing_in_ledger', 'payment', '7AB00009', 'INV-P4', 'USD', '19.99', '', '0.88', '', ''],
+      ['missing_in_statement', 'payment', '7AB00010', 'INV-P5', 'USD', '', '10.00', '', '', 'L-P10'],
+      ['currency_mismatch', 'payment', '7AB00008', 'INV-P3', 'EUR', '25.00', '25.00', '1.03', '', 'L-P8'],
+    ], { statement_lines: 9, ledger_rows: 7, matched: 6, totals: { JPY: { statement_gross: '5000', statement_fee: '195', statement_net: '4805', ledger_amount: '5000' } } }],
+    ['stripe', 'stripe-payout-reconciliation.csv', 'stripe-ledger.csv', [
+      ['missing_in_statement', 'payment', '', 'ORD-S6', 'USD', '', '10.00', '', '', 'L-S6'],
+      ['amount_mismatch', 'payment', 'ch_5', 'ORD-S5', 'USD', '10.00', '12.00', '0.59', '', 'L-S5'],
+    ], { statement_lines: 8, ledger_rows: 8, matched: 7 }],
+    ['adyen', 'settlement_detail_report_batch_612.csv', 'adyen-ledger.csv', [
+      ['missing_in_statement', 'payment', '8815000000001009', 'ORD-A9', 'EUR', '', '5.00', '', '', 'L-A9'],
+      ['fee_mismatch', 'payment', '8815000000001002', 'ORD-A2', 'EUR', '45.50', '45.50', '0.31', '0.35', 'L-A2'],
+    ], { statement_lines: 7, ledger_rows: 6, matched: 5, matched_by_rule: { 'exact:parent_txn': 1, 'exact:txn': 4 } }],
+  ];
+  it.each(providerCases)('reconciles a %s statement it has never seen, exactly', async (provider, statement, ledger, expected, summary) => {
+    const out = join(dir, `e2e-${provider}`);
+    const r = await recon(['reconcile', '--provider', provider, '--statement', join(E2E, statement), '--ledger', join(E2E, ledger), '--out', out], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(brief(readCsv(join(out, 'discrepancies.csv')))).toEqual(expected);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toMatchObject({ provider, ...summary });
+  });
+
   it('answers a usage error with exit status 2', async () => {
     const r = await recon(['reconcile', '--provider', 'venmo', '--statement', LEDGER, '--ledger', LEDGER, '--out', dir], env);
     expect(r.code).toBe(2);
