@@ -1,12 +1,17 @@
 import type { ParsedStatement, StatementLine, StatementSummary } from '../contract.js';
 
+/** An async iterable of parsed items whose summary settles once the last item has been read. */
+export interface ParsedStream<T, S> extends AsyncIterable<T> {
+  readonly summary: Promise<S>;
+}
+
 /**
- * Wraps a parser written as an async generator (yield lines, return the summary) into the
- * `ParsedStatement` contract. The generator runs once; `summary` settles when it finishes.
+ * Wraps a parser written as an async generator (yield items, return the summary) into a parsed stream.
+ * The generator runs once; `summary` settles when it finishes, and rejects with the iteration's error.
  */
-export function parsedStatement(run: () => AsyncGenerator<StatementLine, StatementSummary, undefined>): ParsedStatement {
-  let settle!: { resolve: (s: StatementSummary) => void; reject: (e: unknown) => void };
-  const summary = new Promise<StatementSummary>((resolve, reject) => {
+export function parsedStream<T, S>(run: () => AsyncGenerator<T, S, undefined>): ParsedStream<T, S> {
+  let settle!: { resolve: (s: S) => void; reject: (e: unknown) => void };
+  const summary = new Promise<S>((resolve, reject) => {
     settle = { resolve, reject };
   });
   // The error also surfaces through iteration; do not let an unobserved summary crash the process.
@@ -15,7 +20,7 @@ export function parsedStatement(run: () => AsyncGenerator<StatementLine, Stateme
   return {
     summary,
     async *[Symbol.asyncIterator]() {
-      if (started) throw new Error('a ParsedStatement can be iterated only once');
+      if (started) throw new Error('a parsed statement can be iterated only once');
       started = true;
       const gen = run();
       try {
@@ -35,9 +40,16 @@ export function parsedStatement(run: () => AsyncGenerator<StatementLine, Stateme
   };
 }
 
+/** The provider-statement case: the `ParsedStatement` contract. */
+export function parsedStatement(run: () => AsyncGenerator<StatementLine, StatementSummary, undefined>): ParsedStatement {
+  return parsedStream(run);
+}
+
 /** Reads a whole parse into memory: for tests and small files only. */
-export async function collect(parsed: ParsedStatement): Promise<{ lines: StatementLine[]; summary: StatementSummary }> {
-  const lines: StatementLine[] = [];
+export async function collectStream<T, S>(parsed: ParsedStream<T, S>): Promise<{ lines: T[]; summary: S }> {
+  const lines: T[] = [];
   for await (const line of parsed) lines.push(line);
   return { lines, summary: await parsed.summary };
 }
+
+export const collect = (parsed: ParsedStatement): Promise<{ lines: StatementLine[]; summary: StatementSummary }> => collectStream(parsed);
