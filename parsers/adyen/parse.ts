@@ -9,6 +9,7 @@ import { LINE_TYPES, type LineType, type ParseOptions, type ParsedStatement, typ
 import { ControlTotals } from '../common/control-totals.js';
 import { decodeUtf8, isZip, readHead } from '../common/decode.js';
 import { indexHeader, orNull } from '../common/fields.js';
+import { csvRows } from '../common/csv-rows.js';
 import { parsedStatement } from '../common/parsed-statement.js';
 import {
   ACCOUNTING_REPORT_MARKERS,
@@ -80,31 +81,6 @@ export const ADYEN_TIME_ZONE = 'Etc/UTC';
 
 // ---------------------------------------------------------------- row sources
 
-async function* csvRows(path: string, file: string): AsyncGenerator<Row> {
-  const bytes = createReadStream(path);
-  const text = decodeUtf8(bytes);
-  const parser = text.pipe(csvParse({ bom: true, raw: true, info: true, relax_column_count: true }));
-  let line = 1;
-  try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string }>) {
-      const start = line;
-      line += (rec.raw.match(/\r\n|\r|\n/g) ?? []).length;
-      if (rec.raw.includes('\uFFFD')) {
-        throw new StatementFormatError('bad_encoding', { file, line: start }, 'bytes that are not valid UTF-8 (is the file in another encoding?)');
-      }
-      yield { line: start, cells: rec.record };
-    }
-  } catch (err) {
-    if (err instanceof CsvError) {
-      const at = typeof err['lines'] === 'number' ? (err['lines'] as number) : undefined;
-      throw new StatementFormatError('bad_csv', { file, line: at }, `not valid CSV: ${err.message}`, { cause: err });
-    }
-    throw err;
-  } finally {
-    parser.destroy();
-    bytes.destroy();
-  }
-}
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
