@@ -149,13 +149,15 @@ describe('stripe Reports API fetch against the emulator', () => {
     expect(seen[3]).toMatch(/HTTP 502/);
   });
 
-  it('a truncated download → IntegrityError (size ≠ the File object), a cut connection → transient', async () => {
+  it('a truncated download → IntegrityError, whether the File object or Content-Length gives it away', async () => {
     emu.faults.push({ on: 'contents', kind: 'truncate', keepBytes: 100 });
     const err = await failure(createStripeFetcher(base).fetch(req));
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err.message).toContain(`received 100 bytes but the File object says ${payoutCsv.length}`);
     emu.faults.push({ on: 'contents', kind: 'cut', keepBytes: 100 });
-    expect(await failure(createStripeFetcher(base).fetch(req))).toBeInstanceOf(TransientFetchError);
+    const cut = await failure(createStripeFetcher(base).fetch(req));
+    expect(cut).toBeInstanceOf(IntegrityError);
+    expect(cut.message).toContain(`the body ended after 100 of ${payoutCsv.length} bytes`);
   });
 
   it('a day whose data Stripe has not refreshed yet → StatementNotReadyError; bad parameters → FetchError', async () => {
