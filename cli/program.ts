@@ -1,6 +1,11 @@
 import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../core/config.js';
-import { isInputRejected, UsageError } from '../core/errors.js';
+import { isInputRejected, ReconError, UsageError } from '../core/errors.js';
+import { createLogger, redact, registerSecrets } from '../core/logger.js';
+import { isIsoDate } from '../core/time.js';
+import { fetcherFromEnv } from '../fetch/registry.js';
+import { fetchStatement } from '../jobs/fetch-statement.js';
+import { retryPolicyFromEnv } from '../fetch/retry.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateLatest } from '../db/migrate.js';
 import { importLedger } from '../ledger/import.js';
@@ -62,6 +67,35 @@ export function buildProgram(config: Config = loadConfig()): Command {
       });
     });
 
+  program
+    .command('fetch')
+    .description("download that day's statement over the provider's real channel, archive the original bytes, print its path and sha256")
+    .requiredOption('--provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`)
+    .requiredOption('--date <YYYY-MM-DD>', 'the bill date (provider time zone)')
+    .option('--file <name>', 'adyen: the report file to download (repeatable); default: the daily file name template', collect)
+    .action(async (opts: { provider: string; date: string; file?: string[] }) => {
+      const provider = providerOption(opts.provider);
+      if (!isIsoDate(opts.date)) throw new UsageError(`--date ${JSON.stringify(opts.date)} is not a YYYY-MM-DD date`);
+      const configured = fetcherFromEnv(provider, process.env, { files: opts.file ?? [] });
+      registerSecrets(configured.secrets);
+      const log = createLogger({ scope: { provider, account: configured.account, date: opts.date } });
+      await withDatabase(config, async (db) => {
+        log.info('fetch.start');
+        const outcome = await fetchStatement(db, {
+          fetcher: configured.fetcher,
+          request: { provider, account: configured.account, billDate: opts.date },
+          archiveDir: config.archiveDir,
+          retry: retryPolicyFromEnv(process.env),
+          context: { log: (event, fields) => log.info(event, fields) },
+        });
+        if (outcome.files.length === 0) process.stdout.write(`${provider} ${opts.date}: the provider has no statement for that day\n`);
+        for (const f of outcome.files) {
+          process.stdout.write(`${f.archivePath}  sha256:${f.sha256}  ${f.name} (${f.sizeBytes} bytes${f.alreadyStored ? ', already stored' : ''})\n`);
+        }
+        log.info('fetch.done', { files: outcome.files.length, fetchId: outcome.fetchId });
+      });
+    });
+
   const ledger = program.command('ledger').description('the internal ledger');
   ledger
     .command('import')
@@ -100,10 +134,12 @@ export async function main(argv: string[]): Promise<number> {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : EXIT_REJECTED;
     }
     if (isInputRejected(err)) {
-      process.stderr.write(`recon: rejected: ${(err as Error).message}\n`);
+      process.stderr.write(redact(`recon: rejected: ${(err as Error).message}\n`));
       return EXIT_REJECTED;
     }
-    process.stderr.write(`recon: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Known failures (a provider refusing credentials, a bad signature) say enough in their message.
+    const known = err instanceof ReconError;
+    process.stderr.write(redact(`recon: failed: ${err instanceof Error ? (known ? err.message : (err.stack ?? err.message)) : String(err)}\n`));
     return EXIT_FAILED;
   }
 }

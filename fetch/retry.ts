@@ -54,3 +54,13 @@ export function retryAfterMs(header: string | null | undefined, now: number = Da
   const at = Date.parse(header);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+/** The retry policy, with `RECON_FETCH_ATTEMPTS` and `RECON_FETCH_RETRY_BASE_MS` overriding the defaults. */
+export function retryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+  const int = (v: string | undefined, fallback: number) => (v !== undefined && /^\d+$/.test(v) ? Number.parseInt(v, 10) : fallback);
+  return {
+    ...DEFAULT_RETRY,
+    attempts: Math.max(1, int(env.RECON_FETCH_ATTEMPTS, DEFAULT_RETRY.attempts)),
+    baseDelayMs: int(env.RECON_FETCH_RETRY_BASE_MS, DEFAULT_RETRY.baseDelayMs),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Structured logs: one JSON object a line on stderr, with a scope (provider, account, date, job id) on
+ * every line. Secrets never reach a log: the logger is given the secret values it must never print
+ * (keys, passwords, tokens from the configuration) and replaces any occurrence with `***`, in the
+ * message and in every field.
+ */
+export interface Logger {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+  child(scope: Record<string, unknown>): Logger;
+}
+
+export interface LoggerOptions {
+  scope?: Record<string, unknown>;
+  /** Values that must never be printed. Short values (under 6 characters) are ignored: too common to mask. */
+  secrets?: readonly string[];
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+const processSecrets = new Set<string>();
+
+/** Secrets the whole process must never print (the CLI's error output uses them too). */
+export function registerSecrets(values: readonly string[]): void {
+  for (const v of values) if (v.length >= 6) processSecrets.add(v);
+}
+
+export function registeredSecrets(): string[] {
+  return [...processSecrets];
+}
+
+export function redact(text: string, secrets: readonly string[] = registeredSecrets()): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 6) out = out.split(s).join('***');
+  return out;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const secrets = () => [...(options.secrets ?? []), ...processSecrets].filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
+  const write = options.write ?? ((line: string) => void process.stderr.write(line + '\n'));
+  const now = options.now ?? (() => new Date());
+  const scope = options.scope ?? {};
+  const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => {
+    const record = { time: now().toISOString(), level, event, ...scope, ...fields };
+    write(redact(JSON.stringify(record, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v)), secrets()));
+  };
+  return {
+    info: (e, f) => emit('info', e, f),
+    warn: (e, f) => emit('warn', e, f),
+    error: (e, f) => emit('error', e, f),
+    child: (more) => createLogger({ ...options, scope: { ...scope, ...more } }),
+  };
+}
+
+/** A logger that drops everything (library defaults, tests that do not look). */
+export const silentLogger: Logger = createLogger({ write: () => undefined });
