@@ -1,9 +1,12 @@
 import type { Tx } from '../db/database.js';
 
 /**
- * Matching v1, set-based in SQL so that it holds at millions of lines. Everything runs inside the
- * caller's transaction, on two scratch tables: `rs` (the run's statement lines that the ledger records:
- * payments, refunds, chargebacks) and `rl` (the ledger rows in scope).
+ * Matching, set-based in SQL so that it holds at millions of lines. Everything runs inside the caller's
+ * transaction, on two scratch tables: `rs` (the candidate statement lines that the ledger records:
+ * payments, refunds, chargebacks) and `rl` (the candidate ledger rows). Each candidate carries a
+ * `due_date`: the day by which it must have met its counterpart. Unpaired and due → a `missing_in_*`
+ * discrepancy; unpaired and not yet due → pending (daily runs only); no due date → a candidate only
+ * (it may pair, but is not this run's to report).
  *
  * 1. Copies: on each side, lines that identify the same movement (same type and key) are ranked in file
  *    order; the first is the movement, each further one is a `duplicate_in_*` discrepancy.
@@ -16,18 +19,46 @@ import type { Tx } from '../db/database.js';
  * 5. Paired rows are compared exactly (numeric equality: 0.60 = 0.60000): currency, then signed amount,
  *    then fee when the ledger gives one. A statement that settles in another currency than the customer
  *    paid in carries the original amount: a ledger row in that currency is compared with it (the fee,
- *    charged in the settlement currency, cannot be compared then). One-sided rows become missing_in_ledger / missing_in_statement;
- *    a ledger row counts as missing only when it was booked inside the statement's period.
+ *    charged in the settlement currency, cannot be compared then).
  */
-export interface MatchScope {
+interface CommonScope {
   runId: string;
   provider: string;
+  /** The statement files of this run. */
   statementFileIds: string[];
   periodStart: Date;
   periodEnd: Date;
-  /** Restrict the ledger side to one import (ad-hoc runs: the ledger file given with the statement). */
+  /** The run's calendar day: what is due by it and unpaired is a discrepancy. */
+  runDate: string;
+}
+
+/** `recon reconcile`: the given statement(s) against one ledger import; everything is due now. */
+export interface AdhocScope extends CommonScope {
+  mode: 'adhoc';
+  /** Restrict the ledger side to one import (the ledger file given with the statement). */
   ledgerImportId: string | null;
 }
+
+/**
+ * A daily run: the day's statement and the stored ledger, plus what the previous day left pending.
+ * New ledger rows of the day are due on `ledgerDueDate` (settlement-based statements: T+N) or, near the
+ * day's cut-off, the next day; the day's statement lines are due today or, near the cut-off, tomorrow.
+ */
+export interface DailyScope extends CommonScope {
+  mode: 'daily';
+  account: string;
+  /** The run whose pending items carry into this one (the latest completed earlier day), if any. */
+  previousRunId: string | null;
+  /** Ledger rows booked this far before the period are still candidates (late settlement). */
+  lookbackStart: Date;
+  /** Rows within this many minutes of the cut-off may legitimately show up on the next day. */
+  cutoffGraceMinutes: number;
+  /** Due date of the day's new ledger rows (the run date for statements that list movements by their own date). */
+  ledgerDueDate: string;
+  nextDate: string;
+}
+
+export type MatchScope = AdhocScope | DailyScope;
 
 /** Kinds in report order. */
 export const DISCREPANCY_KINDS = [
@@ -41,32 +72,80 @@ export const DISCREPANCY_KINDS = [
 ] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
 
-export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
-  const { runId } = scope;
-  await tx.query(
-    `CREATE TEMP TABLE rs ON COMMIT DROP AS
-     SELECT l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.currency, l.gross, l.fee, l.net,
+
+const RS_COLUMNS = `l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.currency, l.gross, l.fee, l.net,
             l.original_amount, l.original_currency, l.statement_file_id, l.line_no,
             row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id)
                                ORDER BY l.statement_file_id, l.line_no) AS copy_no,
-            false AS dup_of_matched
-       FROM statement_lines l
-      WHERE l.statement_file_id = ANY($1::bigint[]) AND l.type IN ('payment', 'refund', 'chargeback')`,
-    [scope.statementFileIds],
-  );
-  await tx.query(
-    `CREATE TEMP TABLE rl ON COMMIT DROP AS
-     SELECT e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
-            (e.booked_at >= $3 AND e.booked_at < $4) AS in_period,
+            false AS dup_of_matched`;
+const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
             CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
             row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id)
                                ORDER BY e.import_id, e.source_line, e.ledger_id) AS copy_no,
             false AS dup_of_matched,
-            e.import_id, e.source_line
+            e.import_id, e.source_line`;
+
+async function adhocCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
+  await tx.query(
+    `CREATE TEMP TABLE rs ON COMMIT DROP AS
+     SELECT ${RS_COLUMNS}, false AS carried, NULL::date AS pending_since, $2::date AS due_date
+       FROM statement_lines l
+      WHERE l.statement_file_id = ANY($1::bigint[]) AND l.type IN ('payment', 'refund', 'chargeback')`,
+    [scope.statementFileIds, scope.runDate],
+  );
+  await tx.query(
+    `CREATE TEMP TABLE rl ON COMMIT DROP AS
+     SELECT ${RL_COLUMNS}, false AS carried, NULL::date AS pending_since,
+            CASE WHEN e.booked_at >= $3 AND e.booked_at < $4 THEN $5::date END AS due_date
        FROM ledger_entries e
       WHERE e.provider = $1 AND ($2::bigint IS NULL OR e.import_id = $2::bigint)`,
-    [scope.provider, scope.ledgerImportId, scope.periodStart, scope.periodEnd],
+    [scope.provider, scope.ledgerImportId, scope.periodStart, scope.periodEnd, scope.runDate],
   );
+}
+
+async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
+  const cutoff = new Date(scope.periodEnd.getTime() - scope.cutoffGraceMinutes * 60_000);
+  const lateEnd = new Date(scope.periodEnd.getTime() + scope.cutoffGraceMinutes * 60_000);
+  // What the latest completed runs of earlier days paired is theirs, not this day's.
+  const consumedBy = (column: string, alias: string) => `NOT EXISTS (
+         SELECT 1 FROM matches m JOIN recon_runs r ON r.id = m.run_id
+          WHERE m.${column} = ${alias}.id AND r.kind = 'daily' AND r.status = 'completed'
+            AND r.provider = $1 AND coalesce(r.account, '') = $2 AND r.bill_date < $3::date)`;
+  await tx.query(
+    `CREATE TEMP TABLE rs ON COMMIT DROP AS
+     WITH carried AS (
+       SELECT statement_line_id AS id, pending_since, due_date FROM pending_items WHERE run_id = $4 AND side = 'statement'
+     )
+     SELECT ${RS_COLUMNS}, (c.id IS NOT NULL) AS carried, c.pending_since,
+            coalesce(c.due_date, CASE WHEN l.statement_file_id = ANY($5::bigint[])
+                                      THEN CASE WHEN l.occurred_at >= $6 THEN $7::date ELSE $3::date END END) AS due_date
+       FROM statement_lines l LEFT JOIN carried c ON c.id = l.id
+      WHERE (l.statement_file_id = ANY($5::bigint[]) OR c.id IS NOT NULL)
+        AND l.type IN ('payment', 'refund', 'chargeback')
+        AND ${consumedBy('statement_line_id', 'l')}`,
+    [scope.provider, scope.account, scope.runDate, scope.previousRunId, scope.statementFileIds, cutoff, scope.nextDate],
+  );
+  await tx.query(
+    `CREATE TEMP TABLE rl ON COMMIT DROP AS
+     WITH carried AS (
+       SELECT ledger_entry_id AS id, pending_since, due_date FROM pending_items WHERE run_id = $4 AND side = 'ledger'
+     )
+     SELECT ${RL_COLUMNS}, (c.id IS NOT NULL) AS carried, c.pending_since,
+            coalesce(c.due_date, CASE WHEN e.booked_at >= $5 AND e.booked_at < $6
+                                      THEN CASE WHEN $9::date > $3::date THEN $9::date
+                                                WHEN e.booked_at >= $7 THEN $10::date ELSE $3::date END END) AS due_date
+       FROM ledger_entries e LEFT JOIN carried c ON c.id = e.id
+      WHERE e.provider = $1
+        AND ((e.booked_at >= $8 AND e.booked_at < $11) OR c.id IS NOT NULL)
+        AND ${consumedBy('ledger_entry_id', 'e')}`,
+    [scope.provider, scope.account, scope.runDate, scope.previousRunId, scope.periodStart, scope.periodEnd, cutoff,
+      scope.lookbackStart, scope.ledgerDueDate, scope.nextDate, lateEnd],
+  );
+}
+
+export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
+  const { runId } = scope;
+  await (scope.mode === 'adhoc' ? adhocCandidates(tx, scope) : dailyCandidates(tx, scope));
   await tx.query(`CREATE INDEX ON rs (type, txn_key)`);
   await tx.query(`CREATE INDEX ON rs (type, ref_key)`);
   await tx.query(`CREATE INDEX ON rl (type, txn_key)`);
@@ -159,17 +238,17 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
      ), found AS (
        -- statement-side rows
        SELECT 'missing_in_ledger' AS kind, s.id AS sid, NULL::bigint AS lid FROM rs s
-        WHERE s.copy_no = 1 AND NOT s.dup_of_matched AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.sid = s.id)
+        WHERE s.copy_no = 1 AND NOT s.dup_of_matched AND s.due_date <= $4::date AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.sid = s.id)
        UNION ALL
        SELECT 'duplicate_in_statement', s.id, NULL FROM rs s WHERE s.copy_no > 1 OR s.dup_of_matched
        UNION ALL
        -- ledger-side rows
        SELECT 'missing_in_statement', NULL, l.id FROM rl l
-        WHERE l.copy_no = 1 AND NOT l.dup_of_matched AND l.in_period AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.lid = l.id)
+        WHERE l.copy_no = 1 AND NOT l.dup_of_matched AND l.due_date <= $4::date AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.lid = l.id)
        UNION ALL
        SELECT 'duplicate_in_ledger', NULL, l.id FROM rl l
         WHERE (l.copy_no > 1 OR l.dup_of_matched)
-          AND (l.in_period OR EXISTS (
+          AND (l.due_date IS NOT NULL OR EXISTS (
                 SELECT 1 FROM rl f JOIN paired p ON p.lid = f.id
                  WHERE f.copy_no = 1 AND f.type = l.type
                    AND coalesce(f.txn_key, f.ref_key) = coalesce(l.txn_key, l.ref_key)))
@@ -202,6 +281,26 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
        FROM found f
        LEFT JOIN statement_lines sl ON sl.id = f.sid
        LEFT JOIN ledger_entries le ON le.id = f.lid`,
-    [runId, scope.provider, DISCREPANCY_KINDS],
+    [runId, scope.provider, DISCREPANCY_KINDS, scope.runDate],
   );
+
+  if (scope.mode === 'daily') {
+    // What is unpaired but not yet due waits for a later day; what was waiting and paired today is cleared.
+    for (const [side, table, column] of [['statement', 'rs', 'statement_line_id'], ['ledger', 'rl', 'ledger_entry_id']] as const) {
+      const pairedColumn = side === 'statement' ? 'statement_line_id' : 'ledger_entry_id';
+      await tx.query(
+        `INSERT INTO pending_items (run_id, side, ${column}, pending_since, due_date)
+         SELECT $1, '${side}', x.id, coalesce(x.pending_since, $2::date), x.due_date FROM ${table} x
+          WHERE x.copy_no = 1 AND NOT x.dup_of_matched AND x.due_date > $2::date
+            AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${pairedColumn} = x.id)`,
+        [runId, scope.runDate],
+      );
+      await tx.query(
+        `INSERT INTO cleared_items (run_id, side, ${column}, pending_since, cleared_on)
+         SELECT $1, '${side}', x.id, x.pending_since, $2::date FROM ${table} x
+          WHERE x.carried AND EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${pairedColumn} = x.id)`,
+        [runId, scope.runDate],
+      );
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import type { Database, Tx } from '../db/database.js';
 import { Decimal, formatAmount } from '../core/money/index.js';
-import { DISCREPANCY_KINDS, matchRun, type DiscrepancyKind } from './match.js';
+import { DISCREPANCY_KINDS, matchRun, type DiscrepancyKind, type MatchScope } from './match.js';
 
 export interface RunSummary {
   provider: string;
@@ -14,6 +14,9 @@ export interface RunSummary {
   matched_by_rule: Record<string, number>;
   statement_lines_by_type: Record<string, number>;
   statements: Array<{ file: string; sha256: string; layout: string; lines: number }>;
+  /** Daily runs: items waiting for a later day, and earlier items paired today. */
+  pending?: number;
+  cleared?: number;
 }
 
 export interface RunRequest {
@@ -25,10 +28,11 @@ export interface RunRequest {
   ledgerImportId: string | null;
 }
 
-async function summarise(tx: Tx, runId: string, req: RunRequest): Promise<RunSummary> {
+/** The run's figures, read from its scratch tables and results (inside the run's transaction). */
+export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>): Promise<RunSummary> {
   const [counts] = await tx.query<{ statement_lines: number; ledger_rows: number; matched: number }>(
     `SELECT (SELECT count(*) FROM statement_lines WHERE statement_file_id = ANY($2::bigint[]))::int AS statement_lines,
-            (SELECT count(*) FROM rl WHERE in_period OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id))::int AS ledger_rows,
+            (SELECT count(*) FROM rl WHERE due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id))::int AS ledger_rows,
             (SELECT count(*) FROM matches WHERE run_id = $1)::int AS matched`,
     [runId, req.statementFileIds],
   );
@@ -49,7 +53,7 @@ async function summarise(tx: Tx, runId: string, req: RunRequest): Promise<RunSum
        SELECT currency, sum(gross) AS gross, sum(fee) AS fee, sum(net) AS net FROM rs GROUP BY currency
      ), lt AS (
        SELECT currency, sum(signed_amount) AS ledger FROM rl
-        WHERE in_period OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id)
+        WHERE due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id)
         GROUP BY currency
      )
      SELECT coalesce(st.currency, lt.currency) AS currency,
@@ -90,7 +94,7 @@ async function summarise(tx: Tx, runId: string, req: RunRequest): Promise<RunSum
 }
 
 /**
- * One reconciliation run: pairs the statements' lines with the ledger and records matches,
+ * One ad-hoc reconciliation run: pairs the statements' lines with the ledger and records matches,
  * discrepancies and the summary, all in one transaction (a run either completes or leaves nothing).
  */
 export async function reconcileRun(db: Database, req: RunRequest): Promise<RunSummary> {
@@ -104,14 +108,17 @@ export async function reconcileRun(db: Database, req: RunRequest): Promise<RunSu
     for (const fileId of req.statementFileIds) {
       await tx.query(`INSERT INTO recon_run_statements (run_id, statement_file_id) VALUES ($1, $2)`, [runId, fileId]);
     }
-    await matchRun(tx, {
+    const scope: MatchScope = {
+      mode: 'adhoc',
       runId,
       provider: req.provider,
       statementFileIds: req.statementFileIds,
       periodStart: req.period.start,
       periodEnd: req.period.end,
+      runDate: req.period.start.toISOString().slice(0, 10),
       ledgerImportId: req.ledgerImportId,
-    });
+    };
+    await matchRun(tx, scope);
     const summary = await summarise(tx, runId, req);
     await tx.query(`UPDATE recon_runs SET status = 'completed', finished_at = now(), summary = $2 WHERE id = $1`, [runId, JSON.stringify(summary)]);
     return summary;

@@ -48,28 +48,63 @@ export async function discrepancyRows(db: Sql, runId: string): Promise<Discrepan
       ORDER BY d.ord`,
     [runId],
   );
-  return raws.map((r) => {
-    const ccy = r.currency?.trim() ?? '';
-    const lccy = r.ledger_currency?.trim() ?? ccy;
-    const amt = (v: string | null, c: string) => (v === null ? '' : formatAmount(new Decimal(v), c));
-    return {
-      kind: r.kind,
-      provider: r.provider,
-      type: r.type ?? '',
-      provider_txn_id: r.provider_txn_id ?? '',
-      order_id: r.order_id ?? '',
-      currency: ccy,
-      statement_amount: amt(r.statement_amount, ccy),
-      ledger_amount: amt(r.ledger_amount, lccy),
-      statement_fee: amt(r.statement_fee, ccy),
-      ledger_fee: amt(r.ledger_fee, lccy),
-      ledger_id: r.ledger_id ?? '',
-      difference: difference(r),
-      ledger_currency: r.ledger_currency?.trim() ?? '',
-      statement_file: r.statement_file ? (r.source_member ? `${r.statement_file}!${r.source_member}` : r.statement_file) : '',
-      statement_line: r.source_line === null ? '' : String(r.source_line),
-      occurred_at: r.occurred_at ? r.occurred_at.toISOString() : '',
-      booked_at: r.booked_at ? r.booked_at.toISOString() : '',
-    };
-  });
+  return raws.map(toRow);
+}
+
+/** A raw row (amounts as numeric text, ids, sides' references) as a report row. */
+export function toRow(r: Raw): DiscrepancyRow {
+  const ccy = r.currency?.trim() ?? '';
+  const lccy = r.ledger_currency?.trim() ?? ccy;
+  const amt = (v: string | null, c: string) => (v === null ? '' : formatAmount(new Decimal(v), c));
+  return {
+    kind: r.kind,
+    provider: r.provider,
+    type: r.type ?? '',
+    provider_txn_id: r.provider_txn_id ?? '',
+    order_id: r.order_id ?? '',
+    currency: ccy,
+    statement_amount: amt(r.statement_amount, ccy),
+    ledger_amount: amt(r.ledger_amount, lccy),
+    statement_fee: amt(r.statement_fee, ccy),
+    ledger_fee: amt(r.ledger_fee, lccy),
+    ledger_id: r.ledger_id ?? '',
+    difference: difference(r),
+    ledger_currency: r.ledger_currency?.trim() ?? '',
+    statement_file: r.statement_file ? (r.source_member ? `${r.statement_file}!${r.source_member}` : r.statement_file) : '',
+    statement_line: r.source_line === null ? '' : String(r.source_line),
+    occurred_at: r.occurred_at ? r.occurred_at.toISOString() : '',
+    booked_at: r.booked_at ? r.booked_at.toISOString() : '',
+  };
+}
+
+export type TimingRow = DiscrepancyRow & { pending_since: string; due_by: string; cleared_on: string };
+
+/**
+ * Items of a daily run that wait for a later day (`pending`) or that waited and were paired on the run's
+ * day (`cleared`): the discrepancy they would be (or would have been), with their dates.
+ */
+export async function timingRows(db: Sql, runId: string, which: 'pending' | 'cleared'): Promise<TimingRow[]> {
+  const table = which === 'pending' ? 'pending_items' : 'cleared_items';
+  const dates = which === 'pending' ? 'p.pending_since::text AS pending_since, p.due_date::text AS due_by, NULL AS cleared_on' : 'p.pending_since::text AS pending_since, NULL AS due_by, p.cleared_on::text AS cleared_on';
+  // The counterpart of a cleared item is the row it was paired with in this run.
+  const raws = await db.query<Raw & { pending_since: string | null; due_by: string | null; cleared_on: string | null }>(
+    `SELECT CASE WHEN p.side = 'statement' THEN 'missing_in_ledger' ELSE 'missing_in_statement' END AS kind,
+            r.provider, coalesce(sl.type, le.type) AS type, coalesce(sl.provider_txn_id, le.provider_txn_id) AS provider_txn_id,
+            coalesce(sl.merchant_ref, le.order_id) AS order_id, coalesce(sl.currency, le.currency) AS currency,
+            sl.gross::text AS statement_amount,
+            CASE WHEN le.id IS NULL THEN NULL WHEN le.type = 'payment' THEN le.amount ELSE -le.amount END::text AS ledger_amount,
+            sl.fee::text AS statement_fee, le.fee::text AS ledger_fee, le.ledger_id, le.currency AS ledger_currency,
+            f.original_name AS statement_file, sl.source_member, sl.source_line, sl.occurred_at, le.booked_at, ${dates}
+       FROM ${table} p
+       JOIN recon_runs r ON r.id = p.run_id
+       LEFT JOIN matches m ON m.run_id = p.run_id
+             AND ((p.side = 'statement' AND m.statement_line_id = p.statement_line_id) OR (p.side = 'ledger' AND m.ledger_entry_id = p.ledger_entry_id))
+       LEFT JOIN statement_lines sl ON sl.id = coalesce(p.statement_line_id, m.statement_line_id)
+       LEFT JOIN statement_files f ON f.id = sl.statement_file_id
+       LEFT JOIN ledger_entries le ON le.id = coalesce(p.ledger_entry_id, m.ledger_entry_id)
+      WHERE p.run_id = $1
+      ORDER BY p.side DESC, p.pending_since, sl.statement_file_id, sl.line_no, le.import_id, le.source_line, le.ledger_id`,
+    [runId],
+  );
+  return raws.map((r) => ({ ...toRow(r), pending_since: r.pending_since ?? '', due_by: r.due_by ?? '', cleared_on: r.cleared_on ?? '' }));
 }

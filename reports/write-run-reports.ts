@@ -2,35 +2,57 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import type { RunSummary } from '../reconcile/run.js';
-import { discrepancyRows } from './discrepancy-rows.js';
+import { discrepancyRows, timingRows } from './discrepancy-rows.js';
 import { writeDiscrepanciesCsv } from './discrepancies-csv.js';
 import { feeCheckRows, feeRows } from './fee-rows.js';
 import { writeSummaryJson } from './summary-json.js';
 import { writeWorkbook } from './workbook.js';
 
-/** Writes the three report files into `out`, each through a temporary name so a reader never sees half a file. */
-export async function writeRunReports(db: Database, summary: RunSummary, statementFileIds: string[], out: string) {
+export interface RunReportFiles {
+  discrepancies: string;
+  summary: string;
+  workbook: string;
+  pending?: string;
+  cleared?: string;
+}
+
+/**
+ * Writes a run's report files into `out`: discrepancies.csv, summary.json, reconciliation.xlsx and, for
+ * a daily run, pending.csv and cleared.csv. Each goes through a temporary name and all are renamed
+ * into place only once every one is written, so a reader never sees half a report or a mix of runs.
+ * A daily run's summary.json leaves out the run id, so that rerunning a day gives identical files.
+ */
+export async function writeRunReports(db: Database, summary: RunSummary, statementFileIds: string[], out: string, opts: { daily?: boolean } = {}): Promise<RunReportFiles> {
   const dir = resolve(out);
   await mkdir(dir, { recursive: true });
   const rows = await discrepancyRows(db, summary.run_id);
-  const files = {
+  const files: RunReportFiles = {
     discrepancies: join(dir, 'discrepancies.csv'),
     summary: join(dir, 'summary.json'),
     workbook: join(dir, 'reconciliation.xlsx'),
+    ...(opts.daily ? { pending: join(dir, 'pending.csv'), cleared: join(dir, 'cleared.csv') } : {}),
   };
   const tmp = (p: string) => `${p}.${process.pid}.tmp`;
+  const all = Object.values(files) as string[];
   try {
     await writeDiscrepanciesCsv(tmp(files.discrepancies), rows);
-    await writeSummaryJson(tmp(files.summary), summary);
+    if (opts.daily) {
+      const { run_id: _runId, ...stable } = summary;
+      await writeSummaryJson(tmp(files.summary), stable);
+      await writeDiscrepanciesCsv(tmp(files.pending!), await timingRows(db, summary.run_id, 'pending'), ['pending_since', 'due_by']);
+      await writeDiscrepanciesCsv(tmp(files.cleared!), await timingRows(db, summary.run_id, 'cleared'), ['pending_since', 'cleared_on']);
+    } else {
+      await writeSummaryJson(tmp(files.summary), summary);
+    }
     await writeWorkbook(tmp(files.workbook), {
       summary,
       discrepancies: rows,
       fees: await feeRows(db, statementFileIds),
       feeChecks: await feeCheckRows(db, summary.run_id),
     });
-    for (const p of Object.values(files)) await rename(tmp(p), p);
+    for (const p of all) await rename(tmp(p), p);
   } catch (err) {
-    await Promise.all(Object.values(files).map((p) => rm(tmp(p), { force: true })));
+    await Promise.all(all.map((p) => rm(tmp(p), { force: true })));
     throw err;
   }
   return files;
