@@ -13,6 +13,13 @@ import { isProviderId, PROVIDER_IDS, type ProviderId } from '../parsers/contract
 import { reconcileStatements } from '../jobs/reconcile-statement.js';
 import { runDemo } from '../jobs/demo.js';
 import { formatRunSummary } from './format.js';
+import { resolve } from 'node:path';
+
+/** The log level from RECON_LOG_LEVEL, else the command's default. */
+function logLevel(fallback: 'info' | 'warn' | 'error'): 'info' | 'warn' | 'error' {
+  const v = process.env.RECON_LOG_LEVEL;
+  return v === 'info' || v === 'warn' || v === 'error' ? v : fallback;
+}
 
 /** Exit status of the contract: 0 completed, 2 an input was rejected, 1 any other failure. */
 const EXIT_REJECTED = 2;
@@ -110,12 +117,15 @@ export function buildProgram(config: Config = loadConfig()): Command {
 
   program
     .command('demo')
-    .description('the main job on the embedded default: bundled example statements reconciled, reports written')
-    .option('--out <dir>', 'where to write the reports', `${config.reportsDir}/demo`)
-    .action(async (opts: { out: string }) => {
-      await withDatabase(config, async (db) => {
-        const results = await runDemo(db, { out: opts.out, archiveDir: config.archiveDir });
-        for (const r of results) process.stdout.write(formatRunSummary(r.summary, r.files));
+    .description('the main job on the embedded default: a day of every provider served by local emulators, fetched, reconciled, reports written')
+    .option('--out <dir>', 'reports folder (default $REPORTS_DIR, ./reports)')
+    .action(async (opts: { out?: string }) => {
+      const demoConfig = { ...config, reportsDir: opts.out ? resolve(opts.out) : config.reportsDir };
+      const log = createLogger({ level: logLevel('warn') });
+      await withDatabase(demoConfig, async (db) => {
+        const result = await runDemo(db, { config: demoConfig, log, workDir: demoConfig.home });
+        process.stdout.write(`ledger: ${result.ledger.rows} rows from ${result.ledger.file}\n`);
+        for (const d of result.days) process.stdout.write(formatRunSummary(d.run.summary, d.reports));
       });
     });
 

@@ -17,7 +17,11 @@ export interface LoggerOptions {
   secrets?: readonly string[];
   write?: (line: string) => void;
   now?: () => Date;
+  /** The lowest level written (default `info`; `RECON_LOG_LEVEL` sets it for the CLI). */
+  level?: 'info' | 'warn' | 'error';
 }
+
+const LEVELS = { info: 0, warn: 1, error: 2 } as const;
 
 const processSecrets = new Set<string>();
 
@@ -41,7 +45,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => void process.stderr.write(line + '\n'));
   const now = options.now ?? (() => new Date());
   const scope = options.scope ?? {};
-  const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => {
+  const min = LEVELS[options.level ?? 'info'];
+  const emit = (level: keyof typeof LEVELS, event: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS[level] < min) return;
     const record = { time: now().toISOString(), level, event, ...scope, ...fields };
     write(redact(JSON.stringify(record, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v)), secrets()));
   };

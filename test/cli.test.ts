@@ -125,7 +125,7 @@ describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
     const a = await recon(['ledger', 'import', '--file', LEDGER], env);
     const b = await recon(['ledger', 'import', '--file', LEDGER], env);
     expect(a.code).toBe(0);
-    expect(b.stdout).toBe('ledger.csv: 21 rows (0 new, 0 updated, 21 unchanged)\n');
+    expect(b.stdout).toBe('ledger.csv: 42 rows (0 new, 0 updated, 42 unchanged)\n');
   });
 
   const E2E = join(process.cwd(), 'fixtures/e2e');
@@ -162,15 +162,28 @@ describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
 });
 
 describe('recon demo', () => {
-  it('runs the main job on the embedded default with no services and writes the reports', async () => {
+  it('fetches a day of all five providers from their emulators, reconciles it on the embedded default and writes the reports', async () => {
     const cwd = tempDir();
-    const r = await recon(['demo', '--out', join(cwd, 'reports')], { RECON_HOME: join(cwd, '.recon') });
+    const r = await recon(['demo'], { RECON_HOME: join(cwd, '.recon'), REPORTS_DIR: join(cwd, 'reports') });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('alipay: 11 statement lines');
-    expect(r.stdout).toContain('wechatpay: 9 statement lines');
-    for (const p of ['alipay', 'wechatpay']) {
-      for (const f of ['discrepancies.csv', 'summary.json', 'reconciliation.xlsx']) expect(existsSync(join(cwd, 'reports', p, f))).toBe(true);
+    for (const line of [
+      'ledger: 42 rows from ledger.csv',
+      'alipay: 11 statement lines, 11 ledger rows, 10 matched',
+      'wechatpay: 9 statement lines, 10 ledger rows, 9 matched',
+      'paypal: 9 statement lines, 7 ledger rows, 6 matched',
+      'stripe: 8 statement lines, 8 ledger rows, 7 matched',
+      'adyen: 7 statement lines, 6 ledger rows, 5 matched',
+    ]) expect(r.stdout).toContain(line);
+    for (const p of ['alipay', 'wechatpay', 'paypal', 'stripe', 'adyen']) {
+      for (const f of ['discrepancies.csv', 'summary.json', 'reconciliation.xlsx', 'pending.csv', 'cleared.csv']) {
+        expect(existsSync(join(cwd, 'reports', '2026-11-24', p, f))).toBe(true);
+      }
     }
+    // Stripe settles T+2: a ledger payment of the day that is not on the statement yet is pending, not missing.
+    const pending = readCsv(join(cwd, 'reports', '2026-11-24', 'stripe', 'pending.csv'));
+    expect(pending.map((row) => [row.kind, row.order_id, row.ledger_amount, row.pending_since, row.due_by])).toEqual([
+      ['missing_in_statement', 'ORD-S6', '10.00', '2026-11-24', '2026-11-26'],
+    ]);
   });
 });
