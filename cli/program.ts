@@ -12,6 +12,7 @@ import { importLedger } from '../ledger/import.js';
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../parsers/contract.js';
 import { reconcileStatements } from '../jobs/reconcile-statement.js';
 import { runDemo } from '../jobs/demo.js';
+import { EXCEPTION_STATUSES, exceptionHistory, listExceptions, resolveException } from '../reconcile/exceptions.js';
 import { formatRunSummary } from './format.js';
 import { resolve } from 'node:path';
 
@@ -112,6 +113,46 @@ export function buildProgram(config: Config = loadConfig()): Command {
       await withDatabase(config, async (db) => {
         const r = await importLedger(db, opts.file);
         process.stdout.write(`${r.file}: ${r.rows} rows (${r.inserted} new, ${r.updated} updated, ${r.unchanged} unchanged)\n`);
+      });
+    });
+
+  const exceptions = program.command('exceptions').description('discrepancies as work items: status, note, history');
+  exceptions
+    .command('list')
+    .description('list exceptions (newest first)')
+    .option('--provider <id>', 'only this provider')
+    .option('--status <status>', `only this status: ${EXCEPTION_STATUSES.join(', ')}`)
+    .option('--from <YYYY-MM-DD>', 'seen on or after this day')
+    .option('--to <YYYY-MM-DD>', 'first seen on or before this day')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { provider?: string; status?: string; from?: string; to?: string; json?: boolean }) => {
+      await withDatabase(config, async (db) => {
+        const rows = await listExceptions(db, opts);
+        if (opts.json) {
+          for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
+          return;
+        }
+        if (rows.length === 0) process.stdout.write('no exceptions\n');
+        for (const r of rows) {
+          const what = [r.type, r.provider_txn_id, r.order_id, r.ledger_id].filter((v) => v).join(' ');
+          process.stdout.write(`${r.id.padStart(6)}  ${r.status.padEnd(11)} ${r.provider.padEnd(9)} ${r.kind.padEnd(22)} ${what}  (${r.first_seen_on}..${r.last_seen_on})${r.note ? `  — ${r.note}` : ''}\n`);
+        }
+      });
+    });
+  exceptions
+    .command('resolve')
+    .description('set an exception\'s status, with a note saying why')
+    .argument('<id>', 'the exception id (from `recon exceptions list`)')
+    .requiredOption('--status <status>', EXCEPTION_STATUSES.join(', '))
+    .requiredOption('--note <text>', 'why')
+    .option('--by <name>', 'who (default $USER)')
+    .action(async (id: string, opts: { status: string; note: string; by?: string }) => {
+      await withDatabase(config, async (db) => {
+        const row = await resolveException(db, { id, status: opts.status, note: opts.note, actor: opts.by ?? process.env.USER ?? 'unknown' });
+        process.stdout.write(`${row.id}: ${row.status} — ${row.note}\n`);
+        for (const h of await exceptionHistory(db, row.id)) {
+          process.stdout.write(`  ${h.actor}: ${h.event}${h.to_status ? ` → ${h.to_status}` : ''}${h.note ? ` (${h.note})` : ''}\n`);
+        }
       });
     });
 

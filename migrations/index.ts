@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as createCoreSchema from './20261125000000_create_core_schema.js';
 import * as createFetches from './20261125010000_create_fetches.js';
 import * as createDailyRuns from './20261125020000_create_daily_runs.js';
+import * as createExceptions from './20261125050000_create_exceptions.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125000000_create_core_schema', createCoreSchema],
   ['20261125010000_create_fetches', createFetches],
   ['20261125020000_create_daily_runs', createDailyRuns],
+  ['20261125050000_create_exceptions', createExceptions],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

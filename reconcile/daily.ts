@@ -2,6 +2,7 @@ import type { Database, Tx } from '../db/database.js';
 import { dayBounds } from '../core/time.js';
 import type { ProviderId } from '../parsers/contract.js';
 import { addBusinessDays, addDays, CALENDARS, type SettlementCalendar } from './calendars.js';
+import { recordExceptions } from './exceptions.js';
 import { matchRun } from './match.js';
 import { summarise, type RunSummary } from './run.js';
 
@@ -112,6 +113,7 @@ export async function reconcileDay(db: Database, req: DailyRunRequest): Promise<
       cutoffGraceMinutes: cal.cutoffGraceMinutes,
       ledgerDueDate: addBusinessDays(req.date, cal.settlementLagBusinessDays, cal),
     });
+    await recordExceptions(tx, { runId, provider: req.provider, account, date: req.date });
     const summary = await summarise(tx, runId, { provider: req.provider, statementFileIds: req.statementFileIds, period });
     const [counts] = await tx.query<{ pending: number; cleared: number }>(
       `SELECT (SELECT count(*) FROM pending_items WHERE run_id = $1)::int AS pending,

@@ -1,12 +1,13 @@
 import type { Sql } from '../db/database.js';
 import { Decimal, formatAmount } from '../core/money/index.js';
+import { DISCREPANCY_IDENTITY_SQL } from '../reconcile/exceptions.js';
 
 /** The contract's discrepancies.csv columns, in order; more may follow (EXTRA_COLUMNS). */
 export const CONTRACT_COLUMNS = [
   'kind', 'provider', 'type', 'provider_txn_id', 'order_id', 'currency',
   'statement_amount', 'ledger_amount', 'statement_fee', 'ledger_fee', 'ledger_id',
 ] as const;
-export const EXTRA_COLUMNS = ['difference', 'ledger_currency', 'statement_file', 'statement_line', 'occurred_at', 'booked_at'] as const;
+export const EXTRA_COLUMNS = ['difference', 'ledger_currency', 'statement_file', 'statement_line', 'occurred_at', 'booked_at', 'exception_id', 'status', 'note'] as const;
 export const DISCREPANCY_COLUMNS = [...CONTRACT_COLUMNS, ...EXTRA_COLUMNS] as const;
 export type DiscrepancyColumn = (typeof DISCREPANCY_COLUMNS)[number];
 
@@ -20,6 +21,7 @@ interface Raw {
   currency: string | null; statement_amount: string | null; ledger_amount: string | null; statement_fee: string | null;
   ledger_fee: string | null; ledger_id: string | null; ledger_currency: string | null; statement_file: string | null;
   source_member: string | null; source_line: number | null; occurred_at: Date | null; booked_at: Date | null;
+  exception_id?: string | null; status?: string | null; note?: string | null;
 }
 
 function difference(r: Raw): string {
@@ -39,8 +41,10 @@ export async function discrepancyRows(db: Sql, runId: string): Promise<Discrepan
     `SELECT d.kind, d.provider, d.type, d.provider_txn_id, d.order_id, d.currency,
             d.statement_amount::text, d.ledger_amount::text, d.statement_fee::text, d.ledger_fee::text,
             d.ledger_id, d.ledger_currency, f.original_name AS statement_file, sl.source_member, sl.source_line,
-            sl.occurred_at, le.booked_at
+            sl.occurred_at, le.booked_at, x.id::text AS exception_id, x.status, x.note
        FROM discrepancies d
+       JOIN recon_runs r ON r.id = d.run_id
+       LEFT JOIN exceptions x ON x.provider = d.provider AND x.account = coalesce(r.account, '') AND x.identity = ${DISCREPANCY_IDENTITY_SQL}
        LEFT JOIN statement_lines sl ON sl.id = d.statement_line_id
        LEFT JOIN statement_files f ON f.id = sl.statement_file_id
        LEFT JOIN ledger_entries le ON le.id = d.ledger_entry_id
@@ -74,6 +78,9 @@ export function toRow(r: Raw): DiscrepancyRow {
     statement_line: r.source_line === null ? '' : String(r.source_line),
     occurred_at: r.occurred_at ? r.occurred_at.toISOString() : '',
     booked_at: r.booked_at ? r.booked_at.toISOString() : '',
+    exception_id: r.exception_id ?? '',
+    status: r.status ?? '',
+    note: r.note ?? '',
   };
 }
 

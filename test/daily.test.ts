@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLedger } from '../ledger/import.js';
 import { reconcileDay, type DailyRunResult } from '../reconcile/daily.js';
 import { discrepancyRows } from '../reports/discrepancy-rows.js';
+import { exceptionHistory, listExceptions, resolveException } from '../reconcile/exceptions.js';
 import { writeDailyReports } from '../reports/daily-reports.js';
 import { loadStatement } from '../storage/statements.js';
 import type { ProviderId } from '../parsers/contract.js';
@@ -98,5 +99,27 @@ describe.each(BACKENDS)('daily runs across days on $name', ({ fresh }) => {
     expect(third.changes.items).toEqual([{ change: 'new', kind: 'amount_mismatch', type: 'payment', provider_txn_id: 'P1', order_id: 'INV1', ledger_id: 'pp1' }]);
     const runs = await t.db.query<{ version: number; status: string }>(`SELECT version, status FROM recon_runs WHERE provider = 'paypal' AND kind = 'daily' ORDER BY version`);
     expect(runs).toEqual([{ version: 1, status: 'superseded' }, { version: 2, status: 'superseded' }, { version: 3, status: 'completed' }]);
+  });
+
+  it('keeps the people’s status and note on an exception through reruns, with its history', async () => {
+    const first = await day('alipay', '2026-11-24', [{ type: 'payment', txn: 'T-X', ref: 'X1', gross: '8.00', at: '2026-11-24T03:00:00Z' }], [
+      ['ax1', 'alipay', 'payment', 'X1', 'T-X', '8.00', '', 'CNY', '2026-11-24T11:00:00+08:00'],
+      ['ax2', 'alipay', 'payment', 'X2', 'T-Y', '9.00', '', 'CNY', '2026-11-24T12:00:00+08:00'],
+    ]);
+    const [open] = await listExceptions(t.db, { provider: 'alipay', status: 'open' });
+    expect(open).toMatchObject({ kind: 'missing_in_statement', order_id: 'X2', ledger_id: 'ax2', first_seen_on: '2026-11-24', status: 'open', note: null });
+    await resolveException(t.db, { id: open!.id, status: 'explained', note: 'paid by bank transfer, not through Alipay', actor: 'mei' });
+    const files = await t.db.query<{ statement_file_id: string }>(`SELECT statement_file_id FROM recon_run_statements WHERE run_id = $1`, [first.runId]);
+    const rerun = await reconcileDay(t.db, { provider: 'alipay', account: 'acct', date: '2026-11-24', statementFileIds: files.map((f) => String(f.statement_file_id)) });
+    const rows = await discrepancyRows(t.db, rerun.runId);
+    expect(rows.map((r) => [r.kind, r.ledger_id, r.exception_id, r.status, r.note])).toEqual([
+      ['missing_in_statement', 'ax2', open!.id, 'explained', 'paid by bank transfer, not through Alipay'],
+    ]);
+    expect(await exceptionHistory(t.db, open!.id)).toEqual([
+      { actor: 'recon', event: 'opened', from_status: null, to_status: 'open', note: null },
+      { actor: 'mei', event: 'status', from_status: 'open', to_status: 'explained', note: 'paid by bank transfer, not through Alipay' },
+      { actor: 'recon', event: 'seen again', from_status: null, to_status: 'explained', note: null },
+    ]);
+    await expect(resolveException(t.db, { id: open!.id, status: 'closed', note: 'x', actor: 'mei' })).rejects.toThrow('--status "closed" is not one of open, explained, resolved, written_off');
   });
 });
