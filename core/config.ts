@@ -11,6 +11,8 @@ export interface Config {
   /** Where daily runs write their reports. */
   reportsDir: string;
   redisUrl: string;
+  /** Contracted fee schedules (RECON_FEES_FILE) that daily runs check every line's fee against. */
+  feesFile: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -21,5 +23,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     archiveDir: resolve(env.RECON_ARCHIVE_DIR ?? `${home}/archive`),
     reportsDir: resolve(env.REPORTS_DIR ?? 'reports'),
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    feesFile: env.RECON_FEES_FILE || undefined,
   };
 }

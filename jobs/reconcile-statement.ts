@@ -4,6 +4,7 @@ import { dayBounds, isIsoDate, localDate } from '../core/time.js';
 import { importLedger, type LedgerImportResult } from '../ledger/import.js';
 import type { ParseOptions, ProviderId } from '../parsers/contract.js';
 import { parserFor } from '../parsers/registry.js';
+import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { reconcileRun, type RunSummary } from '../reconcile/run.js';
 import { writeRunReports } from '../reports/write-run-reports.js';
 import { loadStatement, type LoadedStatement } from '../storage/statements.js';
@@ -17,6 +18,8 @@ export interface ReconcileRequest {
   date?: string | undefined;
   archiveDir: string;
   parseOptions?: ParseOptions;
+  /** A fee schedule file (`--fees`): every statement line's fee is checked against it. */
+  feesFile?: string | undefined;
 }
 
 export interface ReconcileResult {
@@ -63,6 +66,7 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
   if (req.date !== undefined && !isIsoDate(req.date)) throw new UsageError(`--date ${JSON.stringify(req.date)} is not a YYYY-MM-DD date`);
   if (req.statements.length === 0) throw new UsageError('give at least one --statement file');
   const parser = parserFor(req.provider);
+  const fees = req.feesFile ? await loadFeeSchedules(req.feesFile) : undefined;
 
   const statements: LoadedStatement[] = [];
   for (const path of req.statements) {
@@ -77,6 +81,7 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
     period: { start: period.start, end: period.end },
     billDate: period.billDate,
     ledgerImportId: ledger.importId,
+    ...(fees ? { feeSchedules: fees.schedules } : {}),
   });
   const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out);
   return { summary, statements, ledger, files };

@@ -8,6 +8,7 @@ import { fetcherFromEnv, type ConfiguredFetcher } from '../fetch/registry.js';
 import { retryPolicyFromEnv, type RetryPolicy } from '../fetch/retry.js';
 import { loadStatement } from '../storage/statements.js';
 import { reconcileDay, type DailyRunResult } from '../reconcile/daily.js';
+import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { writeDailyReports, type DailyReportFiles } from '../reports/daily-reports.js';
 import { fetchStatement } from './fetch-statement.js';
 
@@ -87,7 +88,8 @@ export async function loadStep(deps: StepDeps, key: DayKey): Promise<{ statement
 
 export async function reconcileStep(deps: StepDeps, key: DayKey): Promise<DailyRunResult> {
   const { statementFileIds } = await loadStep(deps, key);
-  return reconcileDay(deps.db, { ...key, statementFileIds });
+  const fees = deps.config.feesFile ? await loadFeeSchedules(deps.config.feesFile) : undefined;
+  return reconcileDay(deps.db, { ...key, statementFileIds, ...(fees ? { feeSchedules: fees.schedules } : {}) });
 }
 
 export async function reportStep(deps: StepDeps, key: DayKey): Promise<DailyReportFiles> {

@@ -3,6 +3,7 @@ import * as createCoreSchema from './20261125000000_create_core_schema.js';
 import * as createFetches from './20261125010000_create_fetches.js';
 import * as createDailyRuns from './20261125020000_create_daily_runs.js';
 import * as createExceptions from './20261125050000_create_exceptions.js';
+import * as addExpectedFees from './20261125060000_add_expected_fees.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125010000_create_fetches', createFetches],
   ['20261125020000_create_daily_runs', createDailyRuns],
   ['20261125050000_create_exceptions', createExceptions],
+  ['20261125060000_add_expected_fees', addExpectedFees],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

@@ -4,6 +4,7 @@ import type { ProviderId } from '../parsers/contract.js';
 import { addBusinessDays, addDays, CALENDARS, type SettlementCalendar } from './calendars.js';
 import { recordExceptions } from './exceptions.js';
 import { matchRun } from './match.js';
+import type { FeeSchedule } from './fees/index.js';
 import { summarise, type RunSummary } from './run.js';
 
 export interface DailyRunRequest {
@@ -13,6 +14,8 @@ export interface DailyRunRequest {
   date: string;
   statementFileIds: string[];
   calendar?: SettlementCalendar;
+  /** Contracted fee schedules to check every statement line's fee against. */
+  feeSchedules?: readonly FeeSchedule[];
 }
 
 /** What a rerun changed against the day's previous version. */
@@ -112,6 +115,7 @@ export async function reconcileDay(db: Database, req: DailyRunRequest): Promise<
       lookbackStart,
       cutoffGraceMinutes: cal.cutoffGraceMinutes,
       ledgerDueDate: addBusinessDays(req.date, cal.settlementLagBusinessDays, cal),
+      ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
     });
     await recordExceptions(tx, { runId, provider: req.provider, account, date: req.date });
     const summary = await summarise(tx, runId, { provider: req.provider, statementFileIds: req.statementFileIds, period });

@@ -5,7 +5,7 @@ export const EXCEPTION_STATUSES = ['open', 'explained', 'resolved', 'written_off
 export type ExceptionStatus = (typeof EXCEPTION_STATUSES)[number];
 
 /** What a discrepancy is about, the same across reruns and versions of a day (SQL over `discrepancies d`). */
-export const DISCREPANCY_IDENTITY_SQL = `d.kind || '|' || coalesce(d.type, '') || '|' || coalesce(d.provider_txn_id, '') || '|' || coalesce(d.order_id, '') || '|' || coalesce(d.ledger_id, '')`;
+export const DISCREPANCY_IDENTITY_SQL = `d.kind || '|' || coalesce(d.type, '') || '|' || coalesce(d.provider_txn_id, '') || '|' || coalesce(d.order_id, '') || '|' || coalesce(d.ledger_id, '') || '|' || coalesce(d.fee_basis, '')`;
 
 /**
  * Brings the exceptions up to date with a daily run, inside the run's transaction: a discrepancy seen

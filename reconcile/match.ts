@@ -1,4 +1,6 @@
 import type { Tx } from '../db/database.js';
+import { computeExpectedFees } from './fee-check.js';
+import type { FeeSchedule } from './fees/index.js';
 
 /**
  * Matching, set-based in SQL so that it holds at millions of lines. Everything runs inside the caller's
@@ -30,6 +32,8 @@ interface CommonScope {
   periodEnd: Date;
   /** The run's calendar day: what is due by it and unpaired is a discrepancy. */
   runDate: string;
+  /** The contracted fee schedules: each statement line's fee is checked against them too. */
+  feeSchedules?: readonly FeeSchedule[];
 }
 
 /** `recon reconcile`: the given statement(s) against one ledger import; everything is due now. */
@@ -146,6 +150,8 @@ async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
 export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   const { runId } = scope;
   await (scope.mode === 'adhoc' ? adhocCandidates(tx, scope) : dailyCandidates(tx, scope));
+  const feeCheck = scope.feeSchedules !== undefined && scope.feeSchedules.length > 0;
+  if (feeCheck) await computeExpectedFees(tx, scope.feeSchedules!);
   await tx.query(`CREATE INDEX ON rs (type, txn_key)`);
   await tx.query(`CREATE INDEX ON rs (type, ref_key)`);
   await tx.query(`CREATE INDEX ON rl (type, txn_key)`);
@@ -237,16 +243,16 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
        SELECT m.statement_line_id AS sid, m.ledger_entry_id AS lid FROM matches m WHERE m.run_id = $1
      ), found AS (
        -- statement-side rows
-       SELECT 'missing_in_ledger' AS kind, s.id AS sid, NULL::bigint AS lid FROM rs s
+       SELECT 'missing_in_ledger' AS kind, s.id AS sid, NULL::bigint AS lid, NULL::text AS basis FROM rs s
         WHERE s.copy_no = 1 AND NOT s.dup_of_matched AND s.due_date <= $4::date AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.sid = s.id)
        UNION ALL
-       SELECT 'duplicate_in_statement', s.id, NULL FROM rs s WHERE s.copy_no > 1 OR s.dup_of_matched
+       SELECT 'duplicate_in_statement', s.id, NULL, NULL FROM rs s WHERE s.copy_no > 1 OR s.dup_of_matched
        UNION ALL
        -- ledger-side rows
-       SELECT 'missing_in_statement', NULL, l.id FROM rl l
+       SELECT 'missing_in_statement', NULL, l.id, NULL FROM rl l
         WHERE l.copy_no = 1 AND NOT l.dup_of_matched AND l.due_date <= $4::date AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.lid = l.id)
        UNION ALL
-       SELECT 'duplicate_in_ledger', NULL, l.id FROM rl l
+       SELECT 'duplicate_in_ledger', NULL, l.id, NULL FROM rl l
         WHERE (l.copy_no > 1 OR l.dup_of_matched)
           AND (l.due_date IS NOT NULL OR EXISTS (
                 SELECT 1 FROM rl f JOIN paired p ON p.lid = f.id
@@ -254,33 +260,39 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
                    AND coalesce(f.txn_key, f.ref_key) = coalesce(l.txn_key, l.ref_key)))
        UNION ALL
        -- paired rows that disagree
-       SELECT 'currency_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
+       SELECT 'currency_mismatch', p.sid, p.lid, NULL FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
         WHERE s.currency <> l.currency AND l.currency IS DISTINCT FROM s.original_currency
        UNION ALL
        -- a ledger row in the customer's currency is compared with the statement's original amount
-       SELECT 'amount_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
+       SELECT 'amount_mismatch', p.sid, p.lid, NULL FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
         WHERE (s.currency = l.currency AND s.gross <> l.signed_amount)
            OR (s.currency <> l.currency AND l.currency = s.original_currency AND s.original_amount <> l.signed_amount)
        UNION ALL
-       SELECT 'fee_mismatch', p.sid, p.lid FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
+       SELECT 'fee_mismatch', p.sid, p.lid, 'ledger' FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
         WHERE s.currency = l.currency AND l.fee IS NOT NULL AND s.fee <> l.fee
+       ${feeCheck ? `UNION ALL
+       -- the provider charged otherwise than the contracted schedule says
+       SELECT 'fee_mismatch', s.id, p.lid, 'schedule' FROM rs s JOIN ef ON ef.line_id = s.id LEFT JOIN paired p ON p.sid = s.id
+        WHERE s.copy_no = 1 AND s.fee <> ef.expected` : ''}
      )
      INSERT INTO discrepancies (run_id, ord, kind, provider, type, provider_txn_id, order_id, currency,
                                 statement_amount, ledger_amount, statement_fee, ledger_fee, ledger_id,
-                                statement_line_id, ledger_entry_id, ledger_currency)
+                                statement_line_id, ledger_entry_id, ledger_currency, fee_basis, expected_fee, fee_rule)
      SELECT $1,
             row_number() OVER (ORDER BY array_position($3::text[], f.kind), sl.statement_file_id, sl.line_no,
-                                        le.import_id, le.source_line, le.ledger_id),
+                                        le.import_id, le.source_line, le.ledger_id, f.basis),
             f.kind, $2, coalesce(sl.type, le.type),
             coalesce(sl.provider_txn_id, le.provider_txn_id),
             coalesce(sl.merchant_ref, le.order_id),
             CASE WHEN f.kind = 'amount_mismatch' AND sl.currency <> le.currency THEN sl.original_currency ELSE coalesce(sl.currency, le.currency) END,
             CASE WHEN f.kind = 'amount_mismatch' AND sl.currency <> le.currency THEN sl.original_amount ELSE sl.gross END,
             CASE WHEN le.id IS NULL THEN NULL WHEN le.type = 'payment' THEN le.amount ELSE -le.amount END,
-            sl.fee, le.fee, le.ledger_id, sl.id, le.id, le.currency
+            sl.fee, le.fee, le.ledger_id, sl.id, le.id, le.currency, f.basis,
+            ${feeCheck ? `CASE WHEN f.basis = 'schedule' THEN ef.expected END, CASE WHEN f.basis = 'schedule' THEN ef.rule END` : 'NULL, NULL'}
        FROM found f
        LEFT JOIN statement_lines sl ON sl.id = f.sid
-       LEFT JOIN ledger_entries le ON le.id = f.lid`,
+       LEFT JOIN ledger_entries le ON le.id = f.lid
+       ${feeCheck ? 'LEFT JOIN ef ON ef.line_id = f.sid' : ''}`,
     [runId, scope.provider, DISCREPANCY_KINDS, scope.runDate],
   );
 

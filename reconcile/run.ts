@@ -1,6 +1,7 @@
 import type { Database, Tx } from '../db/database.js';
 import { Decimal, formatAmount } from '../core/money/index.js';
 import { DISCREPANCY_KINDS, matchRun, type DiscrepancyKind, type MatchScope } from './match.js';
+import type { FeeSchedule } from './fees/index.js';
 
 export interface RunSummary {
   provider: string;
@@ -26,6 +27,8 @@ export interface RunRequest {
   period: { start: Date; end: Date };
   billDate: string | null;
   ledgerImportId: string | null;
+  /** Contracted fee schedules to check every statement line's fee against. */
+  feeSchedules?: readonly FeeSchedule[];
 }
 
 /** The run's figures, read from its scratch tables and results (inside the run's transaction). */
@@ -117,6 +120,7 @@ export async function reconcileRun(db: Database, req: RunRequest): Promise<RunSu
       periodEnd: req.period.end,
       runDate: req.period.start.toISOString().slice(0, 10),
       ledgerImportId: req.ledgerImportId,
+      ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
     };
     await matchRun(tx, scope);
     const summary = await summarise(tx, runId, req);

@@ -7,12 +7,12 @@ export const CONTRACT_COLUMNS = [
   'kind', 'provider', 'type', 'provider_txn_id', 'order_id', 'currency',
   'statement_amount', 'ledger_amount', 'statement_fee', 'ledger_fee', 'ledger_id',
 ] as const;
-export const EXTRA_COLUMNS = ['difference', 'ledger_currency', 'statement_file', 'statement_line', 'occurred_at', 'booked_at', 'exception_id', 'status', 'note'] as const;
+export const EXTRA_COLUMNS = ['difference', 'ledger_currency', 'statement_file', 'statement_line', 'occurred_at', 'booked_at', 'exception_id', 'status', 'note', 'fee_basis', 'expected_fee', 'fee_rule'] as const;
 export const DISCREPANCY_COLUMNS = [...CONTRACT_COLUMNS, ...EXTRA_COLUMNS] as const;
 export type DiscrepancyColumn = (typeof DISCREPANCY_COLUMNS)[number];
 
 /** Columns that hold amounts (numeric cells in the workbook, never text). */
-export const AMOUNT_COLUMNS: ReadonlySet<DiscrepancyColumn> = new Set(['statement_amount', 'ledger_amount', 'statement_fee', 'ledger_fee', 'difference']);
+export const AMOUNT_COLUMNS: ReadonlySet<DiscrepancyColumn> = new Set(['statement_amount', 'ledger_amount', 'statement_fee', 'ledger_fee', 'difference', 'expected_fee']);
 
 export type DiscrepancyRow = Record<DiscrepancyColumn, string>;
 
@@ -22,12 +22,16 @@ interface Raw {
   ledger_fee: string | null; ledger_id: string | null; ledger_currency: string | null; statement_file: string | null;
   source_member: string | null; source_line: number | null; occurred_at: Date | null; booked_at: Date | null;
   exception_id?: string | null; status?: string | null; note?: string | null;
+  fee_basis?: string | null; expected_fee?: string | null; fee_rule?: string | null;
 }
 
 function difference(r: Raw): string {
   const ccy = r.currency?.trim() ?? '';
   if (r.kind === 'amount_mismatch' && r.statement_amount !== null && r.ledger_amount !== null) {
     return formatAmount(new Decimal(r.statement_amount).minus(r.ledger_amount), ccy);
+  }
+  if (r.kind === 'fee_mismatch' && r.fee_basis === 'schedule' && r.statement_fee !== null && r.expected_fee != null) {
+    return formatAmount(new Decimal(r.statement_fee).minus(r.expected_fee), ccy);
   }
   if (r.kind === 'fee_mismatch' && r.statement_fee !== null && r.ledger_fee !== null) {
     return formatAmount(new Decimal(r.statement_fee).minus(r.ledger_fee), ccy);
@@ -41,7 +45,8 @@ export async function discrepancyRows(db: Sql, runId: string): Promise<Discrepan
     `SELECT d.kind, d.provider, d.type, d.provider_txn_id, d.order_id, d.currency,
             d.statement_amount::text, d.ledger_amount::text, d.statement_fee::text, d.ledger_fee::text,
             d.ledger_id, d.ledger_currency, f.original_name AS statement_file, sl.source_member, sl.source_line,
-            sl.occurred_at, le.booked_at, x.id::text AS exception_id, x.status, x.note
+            sl.occurred_at, le.booked_at, x.id::text AS exception_id, x.status, x.note,
+            d.fee_basis, d.expected_fee::text, d.fee_rule
        FROM discrepancies d
        JOIN recon_runs r ON r.id = d.run_id
        LEFT JOIN exceptions x ON x.provider = d.provider AND x.account = coalesce(r.account, '') AND x.identity = ${DISCREPANCY_IDENTITY_SQL}
@@ -81,6 +86,9 @@ export function toRow(r: Raw): DiscrepancyRow {
     exception_id: r.exception_id ?? '',
     status: r.status ?? '',
     note: r.note ?? '',
+    fee_basis: r.fee_basis ?? '',
+    expected_fee: r.expected_fee == null ? '' : formatAmount(new Decimal(r.expected_fee), ccy),
+    fee_rule: r.fee_rule ?? '',
   };
 }
 
