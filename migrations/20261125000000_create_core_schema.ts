@@ -118,8 +118,9 @@ export async function up(knex: Knex): Promise<void> {
       statement_line_id  bigint NOT NULL REFERENCES statement_lines(id),
       ledger_entry_id    bigint NOT NULL REFERENCES ledger_entries(id),
       rule               text NOT NULL,
-      UNIQUE (run_id, statement_line_id),
-      UNIQUE (run_id, ledger_entry_id)
+      -- the rows one rule paired together: one line and one row, or a 1:N / N:1 group
+      group_no           bigint NOT NULL,
+      UNIQUE (run_id, statement_line_id, ledger_entry_id)
     );
 
     CREATE TABLE discrepancies (

@@ -4,6 +4,7 @@ import * as createFetches from './20261125010000_create_fetches.js';
 import * as createDailyRuns from './20261125020000_create_daily_runs.js';
 import * as createExceptions from './20261125050000_create_exceptions.js';
 import * as addExpectedFees from './20261125060000_add_expected_fees.js';
+import * as createMatchProposals from './20261125070000_create_match_proposals.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125020000_create_daily_runs', createDailyRuns],
   ['20261125050000_create_exceptions', createExceptions],
   ['20261125060000_add_expected_fees', addExpectedFees],
+  ['20261125070000_create_match_proposals', createMatchProposals],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

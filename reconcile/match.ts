@@ -1,5 +1,6 @@
 import type { Tx } from '../db/database.js';
 import { computeExpectedFees } from './fee-check.js';
+import { applyRule, DEFAULT_RULES, type MatchRule } from './rules.js';
 import type { FeeSchedule } from './fees/index.js';
 
 /**
@@ -10,15 +11,14 @@ import type { FeeSchedule } from './fees/index.js';
  * discrepancy; unpaired and not yet due → pending (daily runs only); no due date → a candidate only
  * (it may pair, but is not this run's to report).
  *
- * 1. Copies: on each side, lines that identify the same movement (same type and key) are ranked in file
- *    order; the first is the movement, each further one is a `duplicate_in_*` discrepancy.
- * 2. `exact:txn` — pairs by the provider's id of the movement (see keys.ts).
- * 3. `exact:merchant_ref` — pairs what is left by the merchant's reference, only where that reference
- *    names exactly one candidate on each side: a key shared by several candidates is never guessed.
- *    `exact:parent_txn` — a refund or chargeback booked under its payment's id, again only when unique.
+ * 1. Copies: on each side, lines that repeat the same movement (same type, key and amount) are ranked
+ *    in file order; the first is the movement, each further one is a `duplicate_in_*` discrepancy.
+ * 2–3. The matching rules, as data, in priority order (rules.ts): exact 1:1 keys (the provider's id,
+ *    the merchant's reference, a refund's payment id — each only where it names one candidate on each
+ *    side), then 1:N / N:1 groups by the provider's ids, then tolerant rules that only propose.
  * 4. A leftover row whose key points at exactly one movement that is already paired is a further copy
  *    of that movement (a double booking, a double charge), not a missing one.
- * 5. Paired rows are compared exactly (numeric equality: 0.60 = 0.60000): currency, then signed amount,
+ * 5. Paired rows (or groups, on their sums) are compared exactly (numeric equality: 0.60 = 0.60000): currency, then signed amount,
  *    then fee when the ledger gives one. A statement that settles in another currency than the customer
  *    paid in carries the original amount: a ledger row in that currency is compared with it (the fee,
  *    charged in the settlement currency, cannot be compared then).
@@ -34,6 +34,8 @@ interface CommonScope {
   runDate: string;
   /** The contracted fee schedules: each statement line's fee is checked against them too. */
   feeSchedules?: readonly FeeSchedule[];
+  /** The matching rules in priority order (default: DEFAULT_RULES). */
+  rules?: readonly MatchRule[];
 }
 
 /** `recon reconcile`: the given statement(s) against one ledger import; everything is due now. */
@@ -79,12 +81,13 @@ export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
 
 const RS_COLUMNS = `l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.currency, l.gross, l.fee, l.net,
             l.original_amount, l.original_currency, l.statement_file_id, l.line_no,
-            row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id)
-                               ORDER BY l.statement_file_id, l.line_no) AS copy_no,
+            -- a copy is the same movement again: same key, amount and time (a split capture differs)
+            row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id), l.gross, l.occurred_at
+                               ORDER BY l.statement_file_id, l.line_no) AS copy_no, l.occurred_at,
             false AS dup_of_matched`;
 const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
             CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
-            row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id)
+            row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id), e.amount, e.currency
                                ORDER BY e.import_id, e.source_line, e.ledger_id) AS copy_no,
             false AS dup_of_matched,
             e.import_id, e.source_line`;
@@ -152,64 +155,14 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   await (scope.mode === 'adhoc' ? adhocCandidates(tx, scope) : dailyCandidates(tx, scope));
   const feeCheck = scope.feeSchedules !== undefined && scope.feeSchedules.length > 0;
   if (feeCheck) await computeExpectedFees(tx, scope.feeSchedules!);
-  await tx.query(`CREATE INDEX ON rs (type, txn_key)`);
-  await tx.query(`CREATE INDEX ON rs (type, ref_key)`);
-  await tx.query(`CREATE INDEX ON rl (type, txn_key)`);
-  await tx.query(`CREATE INDEX ON rl (type, ref_key)`);
+  for (const index of ['rs (type, txn_key)', 'rs (type, ref_key)', 'rs (type, parent_txn_id)', 'rl (type, txn_key)', 'rl (type, ref_key)', 'rl (type, provider_txn_id)', 'rl (type, signed_amount)']) {
+    await tx.query(`CREATE INDEX ON ${index}`);
+  }
   await tx.query(`ANALYZE rs`);
   await tx.query(`ANALYZE rl`);
 
-  // 2. By the provider's id of the movement.
-  await tx.query(
-    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule)
-     SELECT $1, s.id, l.id, 'exact:txn'
-       FROM rs s JOIN rl l ON l.type = s.type AND l.txn_key = s.txn_key
-      WHERE s.copy_no = 1 AND l.copy_no = 1`,
-    [runId],
-  );
-
-  // 3. By the merchant's reference, where it is unambiguous on both sides.
-  await tx.query(
-    `WITH su AS (
-       SELECT s.* FROM rs s
-        WHERE s.copy_no = 1 AND s.ref_key IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = s.id)
-     ), lu AS (
-       SELECT l.* FROM rl l
-        WHERE l.copy_no = 1 AND l.ref_key IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = l.id)
-     ), su1 AS (SELECT type, ref_key FROM su GROUP BY type, ref_key HAVING count(*) = 1),
-        lu1 AS (SELECT type, ref_key FROM lu GROUP BY type, ref_key HAVING count(*) = 1)
-     INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule)
-     SELECT $1, s.id, l.id, 'exact:merchant_ref'
-       FROM su s
-       JOIN su1 USING (type, ref_key)
-       JOIN lu l ON l.type = s.type AND l.ref_key = s.ref_key
-       JOIN lu1 ON lu1.type = l.type AND lu1.ref_key = l.ref_key`,
-    [runId],
-  );
-
-  // 3b. A refund or chargeback the ledger booked under the id of the payment it belongs to (Adyen's
-  //     original PSP reference, WeChat's transaction_id, Stripe's charge), where that is unambiguous.
-  await tx.query(
-    `WITH su AS (
-       SELECT s.* FROM rs s
-        WHERE s.copy_no = 1 AND s.parent_txn_id IS NOT NULL AND s.type IN ('refund', 'chargeback')
-          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = s.id)
-     ), lu AS (
-       SELECT l.* FROM rl l
-        WHERE l.copy_no = 1 AND l.provider_txn_id IS NOT NULL AND l.type IN ('refund', 'chargeback')
-          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = l.id)
-     ), su1 AS (SELECT type, parent_txn_id FROM su GROUP BY type, parent_txn_id HAVING count(*) = 1),
-        lu1 AS (SELECT type, provider_txn_id FROM lu GROUP BY type, provider_txn_id HAVING count(*) = 1)
-     INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule)
-     SELECT $1, s.id, l.id, 'exact:parent_txn'
-       FROM su s
-       JOIN su1 USING (type, parent_txn_id)
-       JOIN lu l ON l.type = s.type AND l.provider_txn_id = s.parent_txn_id
-       JOIN lu1 ON lu1.type = l.type AND lu1.provider_txn_id = l.provider_txn_id`,
-    [runId],
-  );
+  // 2–3. The rules, in priority order (reconcile/rules.ts).
+  for (const rule of scope.rules ?? DEFAULT_RULES) await applyRule(tx, runId, rule);
 
   // 4. Leftovers that are further copies of an already paired movement.
   await tx.query(
@@ -236,43 +189,81 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
                        AND (l.txn_key = rs.txn_key OR l.ref_key = rs.ref_key))`,
     [runId],
   );
-
-  // 5. Discrepancies, in a stable order: by kind, then statement position, then ledger position.
+  // A proposal only stands between rows that are still one-sided.
   await tx.query(
-    `WITH paired AS (
-       SELECT m.statement_line_id AS sid, m.ledger_entry_id AS lid FROM matches m WHERE m.run_id = $1
-     ), found AS (
+    `DELETE FROM match_proposals p USING rs s, rl l
+      WHERE p.run_id = $1 AND s.id = p.statement_line_id AND l.id = p.ledger_entry_id AND (s.dup_of_matched OR l.dup_of_matched)`,
+    [runId],
+  );
+
+  // 5. Each paired group (one line and one row, or a 1:N / N:1 group) compared on its sums.
+  await tx.query(
+    `CREATE TEMP TABLE grp ON COMMIT DROP AS
+     WITH gs AS (
+       SELECT g.group_no, min(s.id) AS sid, count(*) AS n, sum(s.gross) AS gross, sum(s.fee) AS fee,
+              min(s.currency) AS ccy, max(s.currency) AS ccy_max,
+              sum(s.original_amount) AS original, count(s.original_currency) AS n_original,
+              min(s.original_currency) AS occy, max(s.original_currency) AS occy_max
+         FROM (SELECT DISTINCT group_no, statement_line_id FROM matches WHERE run_id = $1) g JOIN rs s ON s.id = g.statement_line_id
+        GROUP BY g.group_no
+     ), gl AS (
+       SELECT g.group_no, min(l.id) AS lid, count(*) AS n, sum(l.signed_amount) AS amount, sum(l.fee) AS fee, count(l.fee) AS n_fee,
+              min(l.currency) AS ccy, max(l.currency) AS ccy_max
+         FROM (SELECT DISTINCT group_no, ledger_entry_id FROM matches WHERE run_id = $1) g JOIN rl l ON l.id = g.ledger_entry_id
+        GROUP BY g.group_no
+     )
+     SELECT gs.group_no, gs.sid, gl.lid, gs.gross, gs.fee AS s_fee, gl.amount, gl.fee AS l_fee,
+            gs.ccy AS s_ccy, gl.ccy AS l_ccy,
+            (gs.ccy = gs.ccy_max AND gl.ccy = gl.ccy_max AND gs.ccy = gl.ccy) AS same_currency,
+            (gs.ccy = gs.ccy_max AND gl.ccy = gl.ccy_max AND gs.n_original = gs.n AND gs.occy = gs.occy_max AND gs.occy = gl.ccy) AS original_currency,
+            gs.original, (gl.n_fee = gl.n) AS ledger_fee_given
+       FROM gs JOIN gl USING (group_no)`,
+    [runId],
+  );
+
+  // Discrepancies, in a stable order: by kind, then statement position, then ledger position.
+  const due = `$4::date`;
+  await tx.query(
+    `WITH found AS (
        -- statement-side rows
-       SELECT 'missing_in_ledger' AS kind, s.id AS sid, NULL::bigint AS lid, NULL::text AS basis FROM rs s
-        WHERE s.copy_no = 1 AND NOT s.dup_of_matched AND s.due_date <= $4::date AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.sid = s.id)
+       SELECT 'missing_in_ledger' AS kind, s.id AS sid, NULL::bigint AS lid, NULL::text AS basis,
+              s.gross AS s_amount, NULL::numeric AS l_amount, s.fee AS s_fee, NULL::numeric AS l_fee, s.currency AS ccy
+         FROM rs s
+        WHERE s.copy_no = 1 AND NOT s.dup_of_matched AND s.due_date <= ${due}
+          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = s.id)
        UNION ALL
-       SELECT 'duplicate_in_statement', s.id, NULL, NULL FROM rs s WHERE s.copy_no > 1 OR s.dup_of_matched
+       SELECT 'duplicate_in_statement', s.id, NULL, NULL, s.gross, NULL, s.fee, NULL, s.currency FROM rs s WHERE s.copy_no > 1 OR s.dup_of_matched
        UNION ALL
        -- ledger-side rows
-       SELECT 'missing_in_statement', NULL, l.id, NULL FROM rl l
-        WHERE l.copy_no = 1 AND NOT l.dup_of_matched AND l.due_date <= $4::date AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.lid = l.id)
+       SELECT 'missing_in_statement', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM rl l
+        WHERE l.copy_no = 1 AND NOT l.dup_of_matched AND l.due_date <= ${due}
+          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = l.id)
        UNION ALL
-       SELECT 'duplicate_in_ledger', NULL, l.id, NULL FROM rl l
+       SELECT 'duplicate_in_ledger', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM rl l
         WHERE (l.copy_no > 1 OR l.dup_of_matched)
           AND (l.due_date IS NOT NULL OR EXISTS (
-                SELECT 1 FROM rl f JOIN paired p ON p.lid = f.id
+                SELECT 1 FROM rl f JOIN matches m ON m.run_id = $1 AND m.ledger_entry_id = f.id
                  WHERE f.copy_no = 1 AND f.type = l.type
                    AND coalesce(f.txn_key, f.ref_key) = coalesce(l.txn_key, l.ref_key)))
        UNION ALL
-       -- paired rows that disagree
-       SELECT 'currency_mismatch', p.sid, p.lid, NULL FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
-        WHERE s.currency <> l.currency AND l.currency IS DISTINCT FROM s.original_currency
+       -- paired groups that disagree
+       SELECT 'currency_mismatch', g.sid, g.lid, NULL, g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM grp g
+        WHERE NOT g.same_currency AND NOT g.original_currency
+       UNION ALL
+       SELECT 'amount_mismatch', g.sid, g.lid, NULL, g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM grp g
+        WHERE g.same_currency AND g.gross <> g.amount
        UNION ALL
        -- a ledger row in the customer's currency is compared with the statement's original amount
-       SELECT 'amount_mismatch', p.sid, p.lid, NULL FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
-        WHERE (s.currency = l.currency AND s.gross <> l.signed_amount)
-           OR (s.currency <> l.currency AND l.currency = s.original_currency AND s.original_amount <> l.signed_amount)
+       SELECT 'amount_mismatch', g.sid, g.lid, NULL, g.original, g.amount, g.s_fee, g.l_fee, g.l_ccy FROM grp g
+        WHERE NOT g.same_currency AND g.original_currency AND g.original <> g.amount
        UNION ALL
-       SELECT 'fee_mismatch', p.sid, p.lid, 'ledger' FROM paired p JOIN rs s ON s.id = p.sid JOIN rl l ON l.id = p.lid
-        WHERE s.currency = l.currency AND l.fee IS NOT NULL AND s.fee <> l.fee
+       SELECT 'fee_mismatch', g.sid, g.lid, 'ledger', g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM grp g
+        WHERE g.same_currency AND g.ledger_fee_given AND g.s_fee <> g.l_fee
        ${feeCheck ? `UNION ALL
        -- the provider charged otherwise than the contracted schedule says
-       SELECT 'fee_mismatch', s.id, p.lid, 'schedule' FROM rs s JOIN ef ON ef.line_id = s.id LEFT JOIN paired p ON p.sid = s.id
+       SELECT 'fee_mismatch', s.id, (SELECT min(m.ledger_entry_id) FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = s.id),
+              'schedule', s.gross, NULL, s.fee, NULL, s.currency
+         FROM rs s JOIN ef ON ef.line_id = s.id
         WHERE s.copy_no = 1 AND s.fee <> ef.expected` : ''}
      )
      INSERT INTO discrepancies (run_id, ord, kind, provider, type, provider_txn_id, order_id, currency,
@@ -284,10 +275,7 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
             f.kind, $2, coalesce(sl.type, le.type),
             coalesce(sl.provider_txn_id, le.provider_txn_id),
             coalesce(sl.merchant_ref, le.order_id),
-            CASE WHEN f.kind = 'amount_mismatch' AND sl.currency <> le.currency THEN sl.original_currency ELSE coalesce(sl.currency, le.currency) END,
-            CASE WHEN f.kind = 'amount_mismatch' AND sl.currency <> le.currency THEN sl.original_amount ELSE sl.gross END,
-            CASE WHEN le.id IS NULL THEN NULL WHEN le.type = 'payment' THEN le.amount ELSE -le.amount END,
-            sl.fee, le.fee, le.ledger_id, sl.id, le.id, le.currency, f.basis,
+            f.ccy, f.s_amount, f.l_amount, f.s_fee, f.l_fee, le.ledger_id, sl.id, le.id, le.currency, f.basis,
             ${feeCheck ? `CASE WHEN f.basis = 'schedule' THEN ef.expected END, CASE WHEN f.basis = 'schedule' THEN ef.rule END` : 'NULL, NULL'}
        FROM found f
        LEFT JOIN statement_lines sl ON sl.id = f.sid
@@ -299,18 +287,17 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   if (scope.mode === 'daily') {
     // What is unpaired but not yet due waits for a later day; what was waiting and paired today is cleared.
     for (const [side, table, column] of [['statement', 'rs', 'statement_line_id'], ['ledger', 'rl', 'ledger_entry_id']] as const) {
-      const pairedColumn = side === 'statement' ? 'statement_line_id' : 'ledger_entry_id';
       await tx.query(
         `INSERT INTO pending_items (run_id, side, ${column}, pending_since, due_date)
          SELECT $1, '${side}', x.id, coalesce(x.pending_since, $2::date), x.due_date FROM ${table} x
           WHERE x.copy_no = 1 AND NOT x.dup_of_matched AND x.due_date > $2::date
-            AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${pairedColumn} = x.id)`,
+            AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${column} = x.id)`,
         [runId, scope.runDate],
       );
       await tx.query(
         `INSERT INTO cleared_items (run_id, side, ${column}, pending_since, cleared_on)
          SELECT $1, '${side}', x.id, x.pending_since, $2::date FROM ${table} x
-          WHERE x.carried AND EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${pairedColumn} = x.id)`,
+          WHERE x.carried AND EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${column} = x.id)`,
         [runId, scope.runDate],
       );
     }

@@ -36,7 +36,7 @@ export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'pr
   const [counts] = await tx.query<{ statement_lines: number; ledger_rows: number; matched: number }>(
     `SELECT (SELECT count(*) FROM statement_lines WHERE statement_file_id = ANY($2::bigint[]))::int AS statement_lines,
             (SELECT count(*) FROM rl WHERE due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id))::int AS ledger_rows,
-            (SELECT count(*) FROM matches WHERE run_id = $1)::int AS matched`,
+            (SELECT count(DISTINCT statement_line_id) FROM matches WHERE run_id = $1)::int AS matched`,
     [runId, req.statementFileIds],
   );
   const kinds = await tx.query<{ kind: DiscrepancyKind; n: number }>(
@@ -44,7 +44,7 @@ export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'pr
     [runId],
   );
   const rules = await tx.query<{ rule: string; n: number }>(
-    `SELECT rule, count(*)::int AS n FROM matches WHERE run_id = $1 GROUP BY rule ORDER BY rule`,
+    `SELECT rule, count(DISTINCT statement_line_id)::int AS n FROM matches WHERE run_id = $1 GROUP BY rule ORDER BY rule`,
     [runId],
   );
   const types = await tx.query<{ type: string; n: number }>(

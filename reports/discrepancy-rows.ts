@@ -7,7 +7,7 @@ export const CONTRACT_COLUMNS = [
   'kind', 'provider', 'type', 'provider_txn_id', 'order_id', 'currency',
   'statement_amount', 'ledger_amount', 'statement_fee', 'ledger_fee', 'ledger_id',
 ] as const;
-export const EXTRA_COLUMNS = ['difference', 'ledger_currency', 'statement_file', 'statement_line', 'occurred_at', 'booked_at', 'exception_id', 'status', 'note', 'fee_basis', 'expected_fee', 'fee_rule'] as const;
+export const EXTRA_COLUMNS = ['difference', 'ledger_currency', 'statement_file', 'statement_line', 'occurred_at', 'booked_at', 'exception_id', 'status', 'note', 'fee_basis', 'expected_fee', 'fee_rule', 'proposal'] as const;
 export const DISCREPANCY_COLUMNS = [...CONTRACT_COLUMNS, ...EXTRA_COLUMNS] as const;
 export type DiscrepancyColumn = (typeof DISCREPANCY_COLUMNS)[number];
 
@@ -22,7 +22,7 @@ interface Raw {
   ledger_fee: string | null; ledger_id: string | null; ledger_currency: string | null; statement_file: string | null;
   source_member: string | null; source_line: number | null; occurred_at: Date | null; booked_at: Date | null;
   exception_id?: string | null; status?: string | null; note?: string | null;
-  fee_basis?: string | null; expected_fee?: string | null; fee_rule?: string | null;
+  fee_basis?: string | null; expected_fee?: string | null; fee_rule?: string | null; proposal?: string | null;
 }
 
 function difference(r: Raw): string {
@@ -46,7 +46,16 @@ export async function discrepancyRows(db: Sql, runId: string): Promise<Discrepan
             d.statement_amount::text, d.ledger_amount::text, d.statement_fee::text, d.ledger_fee::text,
             d.ledger_id, d.ledger_currency, f.original_name AS statement_file, sl.source_member, sl.source_line,
             sl.occurred_at, le.booked_at, x.id::text AS exception_id, x.status, x.note,
-            d.fee_basis, d.expected_fee::text, d.fee_rule
+            d.fee_basis, d.expected_fee::text, d.fee_rule,
+            (SELECT p.rule || ': ' || CASE WHEN d.kind = 'missing_in_ledger' THEN 'ledger row ' || pl.ledger_id
+                                           ELSE 'statement line ' || coalesce(ps.provider_txn_id, ps.merchant_ref, '') END
+                    || ' (difference ' || trim_scale(p.amount_difference)::text || ')'
+               FROM match_proposals p
+               JOIN ledger_entries pl ON pl.id = p.ledger_entry_id JOIN statement_lines ps ON ps.id = p.statement_line_id
+              WHERE p.run_id = d.run_id
+                AND ((d.kind = 'missing_in_ledger' AND p.statement_line_id = d.statement_line_id)
+                  OR (d.kind = 'missing_in_statement' AND p.ledger_entry_id = d.ledger_entry_id))
+              LIMIT 1) AS proposal
        FROM discrepancies d
        JOIN recon_runs r ON r.id = d.run_id
        LEFT JOIN exceptions x ON x.provider = d.provider AND x.account = coalesce(r.account, '') AND x.identity = ${DISCREPANCY_IDENTITY_SQL}
@@ -89,6 +98,7 @@ export function toRow(r: Raw): DiscrepancyRow {
     fee_basis: r.fee_basis ?? '',
     expected_fee: r.expected_fee == null ? '' : formatAmount(new Decimal(r.expected_fee), ccy),
     fee_rule: r.fee_rule ?? '',
+    proposal: r.proposal ?? '',
   };
 }
 

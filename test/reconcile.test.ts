@@ -133,7 +133,7 @@ describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
     expect(rows.map((r) => r.kind)).toEqual(['missing_in_ledger', 'missing_in_ledger', 'missing_in_statement']);
   });
 
-  it('pairs a refund booked under its payment id, only when that is unambiguous', async () => {
+  it('pairs a refund booked under its payment id; several against one payment pair as a group, compared on the sum', async () => {
     const { summary, rows } = await run('adyen', [
       { type: 'payment', txn: 'PSP1', ref: 'M1', gross: '10.00', currency: 'EUR' },
       { type: 'refund', txn: 'PSPR1', parent: 'PSP1', ref: 'M1', gross: '-4.00', currency: 'EUR' },
@@ -144,11 +144,9 @@ describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
       ['d2', 'adyen', 'refund', '', 'PSP1', '4.00', '', 'EUR', IN_DAY],
       ['d3', 'adyen', 'refund', '', 'PSP2', '1.00', '', 'EUR', IN_DAY],
     ]);
-    expect(summary.matched_by_rule).toEqual({ 'exact:parent_txn': 1, 'exact:txn': 1 });
-    expect(rows.map((r) => [r.kind, r.provider_txn_id, r.ledger_id])).toEqual([
-      ['missing_in_ledger', 'PSPR2', ''],
-      ['missing_in_ledger', 'PSPR3', ''],
-      ['missing_in_statement', 'PSP2', 'd3'],
+    expect(summary.matched_by_rule).toEqual({ 'exact:parent_txn': 1, 'exact:txn': 1, 'group:parent_txn': 2 });
+    expect(rows.map((r) => [r.kind, r.provider_txn_id, r.statement_amount, r.ledger_amount, r.ledger_id])).toEqual([
+      ['amount_mismatch', 'PSPR2', '-3.00', '-1.00', 'd3'],
     ]);
   });
 
@@ -165,6 +163,40 @@ describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
     expect(rows.map((r) => [r.kind, r.provider_txn_id, r.currency, r.statement_amount, r.ledger_amount])).toEqual([
       ['amount_mismatch', 'FX2', 'USD', '10.00', '10.50'],
       ['currency_mismatch', 'FX3', 'EUR', '9.20', '10.00'],
+    ]);
+  });
+
+  it('pairs a split capture (1:N) and a payment booked in parts (N:1) on their sums', async () => {
+    const { summary, rows } = await run('adyen', [
+      { type: 'payment', txn: 'SPLIT1', ref: 'M10', gross: '60.00', currency: 'EUR' },
+      { type: 'payment', txn: 'SPLIT1', ref: 'M10', gross: '40.00', currency: 'EUR', at: '2026-11-24T05:00:00Z' },
+      { type: 'payment', txn: 'PARTS1', ref: 'M11', gross: '30.00', currency: 'EUR' },
+      { type: 'payment', txn: 'SPLIT2', ref: 'M12', gross: '10.00', currency: 'EUR' },
+      { type: 'payment', txn: 'SPLIT2', ref: 'M12', gross: '5.00', currency: 'EUR', at: '2026-11-24T05:00:00Z' },
+    ], [
+      ['sp1', 'adyen', 'payment', 'M10', 'SPLIT1', '100.00', '', 'EUR', IN_DAY],
+      ['pa1', 'adyen', 'payment', 'M11', 'PARTS1', '20.00', '', 'EUR', IN_DAY],
+      ['pa2', 'adyen', 'payment', 'M11', 'PARTS1', '10.00', '', 'EUR', IN_DAY],
+      ['sp2', 'adyen', 'payment', 'M12', 'SPLIT2', '16.00', '', 'EUR', IN_DAY],
+    ]);
+    expect(summary.matched_by_rule).toEqual({ 'group:txn': 5 });
+    expect(rows.map((r) => [r.kind, r.provider_txn_id, r.statement_amount, r.ledger_amount])).toEqual([['amount_mismatch', 'SPLIT2', '15.00', '16.00']]);
+  });
+
+  it('proposes, and never makes, a match within tolerance for review', async () => {
+    const { summary, rows } = await run('wechatpay', [
+      { type: 'payment', txn: 'TOL1', ref: 'TO1', gross: '99.99' },
+      { type: 'payment', txn: 'TOL2', ref: 'TO2', gross: '50.00' },
+    ], [
+      ['tl1', 'wechatpay', 'payment', 'TOX1', 'TOLX1', '100.00', '', 'CNY', IN_DAY],
+      ['tl2', 'wechatpay', 'payment', 'TOX2', 'TOLX2', '57.00', '', 'CNY', IN_DAY],
+    ]);
+    expect(summary.matched).toBe(0);
+    expect(rows.map((r) => [r.kind, r.provider_txn_id, r.proposal])).toEqual([
+      ['missing_in_ledger', 'TOL1', 'tolerance:amount_date: ledger row tl1 (difference -0.01)'],
+      ['missing_in_ledger', 'TOL2', ''],
+      ['missing_in_statement', 'TOLX1', 'tolerance:amount_date: statement line TOL1 (difference -0.01)'],
+      ['missing_in_statement', 'TOLX2', ''],
     ]);
   });
 
