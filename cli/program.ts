@@ -14,6 +14,7 @@ import { reconcileStatements } from '../jobs/reconcile-statement.js';
 import { runDemo } from '../jobs/demo.js';
 import { EXCEPTION_STATUSES, exceptionHistory, listExceptions, resolveException } from '../reconcile/exceptions.js';
 import { formatRunSummary } from './format.js';
+import { registerPipelineCommands } from './pipeline-commands.js';
 import { resolve } from 'node:path';
 
 /** The log level from RECON_LOG_LEVEL, else the command's default. */
@@ -172,6 +173,7 @@ export function buildProgram(config: Config = loadConfig()): Command {
       });
     });
 
+  registerPipelineCommands(program, config);
   return program;
 }
 
