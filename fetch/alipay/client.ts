@@ -1,3 +1,4 @@
+import { UsageError } from '../../core/errors.js';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { FetchContext, FetchRequest, FetchResult, StatementFetcher } from '../contract.js';
@@ -308,18 +309,18 @@ export { alipaySignContent };
 
 function readEnvFile(env: NodeJS.ProcessEnv, name: string): string {
   const path = env[name];
-  if (!path) throw new Error(`alipay: environment variable ${name} is not set`);
+  if (!path) throw new UsageError(`alipay: environment variable ${name} is not set`);
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`alipay: cannot read the file named by ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(`alipay: cannot read the file named by ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
 
 /** Options from `ALIPAY_APP_ID`, `ALIPAY_PRIVATE_KEY_FILE`, `ALIPAY_PUBLIC_KEY_FILE`, `ALIPAY_GATEWAY`. */
 export function alipayOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AlipayFetcherOptions {
   const appId = env.ALIPAY_APP_ID;
-  if (!appId) throw new Error('alipay: environment variable ALIPAY_APP_ID is not set');
+  if (!appId) throw new UsageError('alipay: environment variable ALIPAY_APP_ID is not set');
   const privateKeyPem = readEnvFile(env, 'ALIPAY_PRIVATE_KEY_FILE');
   const alipayPublicKeyPem = readEnvFile(env, 'ALIPAY_PUBLIC_KEY_FILE');
   // Validate now, so a bad file is reported by variable name at start-up rather than mid-run.

@@ -1,3 +1,4 @@
+import { UsageError } from '../../core/errors.js';
 import { createPrivateKey, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
 
 /**
@@ -54,7 +55,7 @@ export function loadPrivateKey(text: string, label: string): KeyObject {
       return createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
     }
   } catch {
-    throw new Error(`${label}: not a readable RSA private key (PKCS#1 or PKCS#8 PEM expected)`);
+    throw new UsageError(`${label}: not a readable RSA private key (PKCS#1 or PKCS#8 PEM expected)`);
   }
 }
 
@@ -65,7 +66,7 @@ export function loadPublicKey(text: string, label: string): KeyObject {
     if (trimmed.includes('-----BEGIN')) return createPublicKey({ key: trimmed, format: 'pem' });
     return createPublicKey({ key: Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
   } catch {
-    throw new Error(`${label}: not a readable RSA public key (PEM expected)`);
+    throw new UsageError(`${label}: not a readable RSA public key (PEM expected)`);
   }
 }
 

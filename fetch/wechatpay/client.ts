@@ -1,3 +1,4 @@
+import { UsageError } from '../../core/errors.js';
 import { createHash, createPrivateKey, createPublicKey, createSign, createVerify, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -67,7 +68,7 @@ function loadPrivateKey(text: string, label: string): KeyObject {
   try {
     return createPrivateKey({ key: text.trim(), format: 'pem' });
   } catch {
-    throw new Error(`${label}: not a readable RSA private key (PEM expected)`);
+    throw new UsageError(`${label}: not a readable RSA private key (PEM expected)`);
   }
 }
 
@@ -75,7 +76,7 @@ function loadPublicKey(text: string, label: string): KeyObject {
   try {
     return createPublicKey({ key: text.trim(), format: 'pem' });
   } catch {
-    throw new Error(`${label}: not a readable public key or certificate (PEM expected)`);
+    throw new UsageError(`${label}: not a readable public key or certificate (PEM expected)`);
   }
 }
 
