@@ -15,6 +15,7 @@ import { runDemo } from '../jobs/demo.js';
 import { EXCEPTION_STATUSES, exceptionHistory, listExceptions, resolveException } from '../reconcile/exceptions.js';
 import { formatRunSummary } from './format.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
+import { registerPayoutCommands } from './payout-commands.js';
 import { resolve } from 'node:path';
 
 /** The log level from RECON_LOG_LEVEL, else the command's default. */
@@ -174,6 +175,7 @@ export function buildProgram(config: Config = loadConfig()): Command {
     });
 
   registerPipelineCommands(program, config);
+  registerPayoutCommands(program, config);
   return program;
 }
 
