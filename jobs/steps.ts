@@ -11,6 +11,7 @@ import { reconcileDay, type DailyRunResult } from '../reconcile/daily.js';
 import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { writeDailyReports, type DailyReportFiles } from '../reports/daily-reports.js';
 import { fetchStatement } from './fetch-statement.js';
+import { notifyMorningMail } from '../reports/mail/morning-mail.js';
 
 /**
  * The steps of the daily pipeline for one (provider, account, bill date). Each step is idempotent and
@@ -96,10 +97,12 @@ export async function reportStep(deps: StepDeps, key: DayKey): Promise<DailyRepo
   return writeDailyReports(deps.db, key, deps.config.reportsDir);
 }
 
-/** The morning e-mail comes with the report work (issue 7); for now the step records that it ran. */
+/**
+ * The day's one-page HTML reports, and the morning e-mail to the configured recipients (SMTP_URL,
+ * REPORT_EMAIL_TO[_<PROVIDER>]): sent once per day and run; a rerun sends a marked correction.
+ */
 export async function notifyStep(deps: StepDeps, key: DayKey): Promise<{ sent: boolean }> {
-  deps.log.info('notify.skipped', { reason: 'no mailer configured', ...key });
-  return { sent: false };
+  return notifyMorningMail(deps, key);
 }
 
 /** All steps inline, in order: `recon run` and the embedded scheduler. */

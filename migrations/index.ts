@@ -3,6 +3,7 @@ import * as createCoreSchema from './20261125000000_create_core_schema.js';
 import * as createFetches from './20261125010000_create_fetches.js';
 import * as createDailyRuns from './20261125020000_create_daily_runs.js';
 import * as createBankAndPayouts from './20261125030000_create_bank_and_payouts.js';
+import * as createMailLog from './20261125040000_create_mail_log.js';
 import * as createExceptions from './20261125050000_create_exceptions.js';
 import * as addExpectedFees from './20261125060000_add_expected_fees.js';
 import * as createMatchProposals from './20261125070000_create_match_proposals.js';
@@ -18,6 +19,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125010000_create_fetches', createFetches],
   ['20261125020000_create_daily_runs', createDailyRuns],
   ['20261125030000_create_bank_and_payouts', createBankAndPayouts],
+  ['20261125040000_create_mail_log', createMailLog],
   ['20261125050000_create_exceptions', createExceptions],
   ['20261125060000_add_expected_fees', addExpectedFees],
   ['20261125070000_create_match_proposals', createMatchProposals],
