@@ -47,6 +47,9 @@ export async function httpCall(url: string, init: RequestInit, opts: HttpCallOpt
     throw new TransientFetchError(opts.provider, opts.billDate, `${target}: ${reason} after ${received} bytes`, { cause: err });
   }
   const body = Buffer.concat(chunks, received);
+  if (declared !== null && /^\d+$/.test(declared) && res.status < 300 && received !== Number.parseInt(declared, 10)) {
+    throw new IntegrityError(opts.provider, opts.billDate, `${target}: the body has ${received} bytes but Content-Length says ${declared} — truncated download`);
+  }
   if (res.status === 429 || res.status >= 500) {
     throw new TransientFetchError(opts.provider, opts.billDate, `${target}: HTTP ${res.status}`, { retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
   }

@@ -130,43 +130,11 @@ function noQuery(url: string): string {
   }
 }
 
-/** Reads a whole body; a cut below the declared Content-Length is an IntegrityError, other failures transient. */
+/** The file GET (fetch/http.ts: a body cut short of its Content-Length is an IntegrityError). */
 async function download(url: string, opts: { billDate: string; timeoutMs: number; signal?: AbortSignal }) {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  const target = `GET ${noQuery(url)}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'GET', signal, headers: { accept: '*/*' } });
-  } catch (err) {
-    throw new TransientFetchError(PROVIDER, opts.billDate, `${target}: ${timeout.aborted ? 'timed out' : (err as Error).message}`, { cause: err });
-  }
-  const declared = res.headers.get('content-length');
-  const expected = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    if (res.body) {
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        chunks.push(Buffer.from(chunk));
-        received += chunk.length;
-      }
-    }
-  } catch (err) {
-    if (!timeout.aborted && !opts.signal?.aborted && expected !== undefined && received < expected && res.status === 200) {
-      throw new IntegrityError(PROVIDER, opts.billDate, `${target}: body truncated, ${received} of ${expected} bytes (Content-Length)`);
-    }
-    throw new TransientFetchError(PROVIDER, opts.billDate, `${target}: ${timeout.aborted ? 'timed out' : (err as Error).message}`, { cause: err });
-  }
-  if (res.status === 429 || res.status >= 500) {
-    throw new TransientFetchError(PROVIDER, opts.billDate, `${target}: HTTP ${res.status}`, { retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
-  }
-  if (res.status === 401 || res.status === 403) throw new FetchAuthError(PROVIDER, opts.billDate, `${target}: HTTP ${res.status} — the download was refused`);
-  const body = Buffer.concat(chunks, received);
-  if (expected !== undefined && body.length !== expected) {
-    throw new IntegrityError(PROVIDER, opts.billDate, `${target}: body has ${body.length} bytes, Content-Length says ${expected}`);
-  }
-  return { status: res.status, headers: res.headers, body, contentLength: expected };
+  const { status, headers, body } = await httpCall(url, { method: 'GET', headers: { accept: '*/*' } }, { provider: PROVIDER, ...opts });
+  const declared = headers.get('content-length');
+  return { status, headers, body, contentLength: declared !== null && /^\d+$/.test(declared) ? Number.parseInt(declared, 10) : undefined };
 }
 
 /**

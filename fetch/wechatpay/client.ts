@@ -198,43 +198,11 @@ export function createWechatpayFetcher(options: WechatpayFetcherOptions): Statem
     throw new FetchError(PROVIDER, req.billDate, `bill request failed: ${what}`);
   }
 
-  /** The file GET: whole body; a cut below Content-Length is an IntegrityError. */
+  /** The file GET, signed like any APIv3 call (fetch/http.ts: a body cut short of its Content-Length is an IntegrityError). */
   async function download(url: string, billDate: string, signal: AbortSignal | undefined) {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const all = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const target = `GET ${noQuery(url)}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { method: 'GET', signal: all, headers: { authorization: authorization('GET', url), accept: '*/*', 'user-agent': 'walletrecon' } });
-    } catch (err) {
-      throw new TransientFetchError(PROVIDER, billDate, `${target}: ${timeout.aborted ? 'timed out' : (err as Error).message}`, { cause: err });
-    }
-    const declared = res.headers.get('content-length');
-    const expected = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
-    const chunks: Buffer[] = [];
-    let received = 0;
-    try {
-      if (res.body) {
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-          chunks.push(Buffer.from(chunk));
-          received += chunk.length;
-        }
-      }
-    } catch (err) {
-      if (!timeout.aborted && !signal?.aborted && res.status === 200 && expected !== undefined && received < expected) {
-        throw new IntegrityError(PROVIDER, billDate, `${target}: body truncated, ${received} of ${expected} bytes (Content-Length)`);
-      }
-      throw new TransientFetchError(PROVIDER, billDate, `${target}: ${timeout.aborted ? 'timed out' : (err as Error).message}`, { cause: err });
-    }
-    if (res.status === 429 || res.status >= 500) {
-      throw new TransientFetchError(PROVIDER, billDate, `${target}: HTTP ${res.status}`, { retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
-    }
-    if (res.status === 401 || res.status === 403) throw new FetchAuthError(PROVIDER, billDate, `${target}: HTTP ${res.status} — the credentials were refused`);
-    const body = Buffer.concat(chunks, received);
-    if (res.status === 200 && expected !== undefined && body.length !== expected) {
-      throw new IntegrityError(PROVIDER, billDate, `${target}: body has ${body.length} bytes, Content-Length says ${expected}`);
-    }
-    return { status: res.status, body };
+    const headers = { authorization: authorization('GET', url), accept: '*/*', 'user-agent': 'walletrecon' };
+    const { status, body } = await httpCall(url, { method: 'GET', headers }, { provider: PROVIDER, billDate, timeoutMs, ...(signal ? { signal } : {}) });
+    return { status, body };
   }
 
   const fileName = (billDate: string) =>

@@ -174,7 +174,7 @@ describe('wechatpay fetch against the emulator', () => {
     let attempts = 0;
     const err = await failure(withRetry(() => (attempts++, client().fetch(req())), TINY));
     expect(err).toBeInstanceOf(IntegrityError);
-    expect(err.message).toMatch(/truncated, \d+ of \d+ bytes/);
+    expect(err.message).toMatch(/ended after \d+ of \d+ bytes — truncated download/);
     expect(attempts).toBe(1);
   });
 
