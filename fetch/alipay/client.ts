@@ -4,7 +4,6 @@ import type { KeyObject } from 'node:crypto';
 import type { FetchContext, FetchRequest, FetchResult, StatementFetcher } from '../contract.js';
 import { FetchAuthError, FetchError, IntegrityError, SignatureError, StatementNotReadyError, TransientFetchError } from '../errors.js';
 import { httpCall } from '../http.js';
-import { retryAfterMs } from '../retry.js';
 import { ALIPAY_SIGN_TYPE, alipaySign, alipaySignContent, alipayVerify, loadPrivateKey, loadPublicKey, topLevelMembers } from './signing.js';
 
 /**
