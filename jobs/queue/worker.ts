@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../core/config.js';
 import { isInputRejected } from '../../core/errors.js';
 import { createLogger, redact, type Logger } from '../../core/logger.js';

@@ -1,12 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { parse as csvParse, CsvError } from 'csv-parse';
 import { StatementFormatError } from '../../core/errors.js';
 import { Decimal, isKnownCurrency, minorUnits, parseDecimal, type Decimal as DecimalT } from '../../core/money/index.js';
 import { parseNaiveTime } from '../../core/time.js';
 import { LINE_TYPES, type ParseOptions, type ParsedStatement, type StatementLine, type StatementSource, type StatementSummary } from '../contract.js';
 import { ControlTotals } from '../common/control-totals.js';
-import { decodeUtf8 } from '../common/decode.js';
 import { indexHeader, orNull } from '../common/fields.js';
 import { csvRows } from '../common/csv-rows.js';
 import { parsedStatement } from '../common/parsed-statement.js';
