@@ -16,6 +16,7 @@ import { EXCEPTION_STATUSES, exceptionHistory, listExceptions, resolveException 
 import { formatRunSummary } from './format.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerPayoutCommands } from './payout-commands.js';
+import { registerReportCommands } from './report-commands.js';
 import { resolve } from 'node:path';
 
 /** The log level from RECON_LOG_LEVEL, else the command's default. */
@@ -176,6 +177,7 @@ export function buildProgram(config: Config = loadConfig()): Command {
 
   registerPipelineCommands(program, config);
   registerPayoutCommands(program, config);
+  registerReportCommands(program, config);
   return program;
 }
 

@@ -10,6 +10,7 @@ import { loadStatement } from '../storage/statements.js';
 import { reconcileDay, type DailyRunResult } from '../reconcile/daily.js';
 import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { writeDailyReports, type DailyReportFiles } from '../reports/daily-reports.js';
+import { writeDayWorkbook } from '../reports/workbook/index.js';
 import { fetchStatement } from './fetch-statement.js';
 import { notifyMorningMail } from '../reports/mail/morning-mail.js';
 
@@ -93,8 +94,11 @@ export async function reconcileStep(deps: StepDeps, key: DayKey): Promise<DailyR
   return reconcileDay(deps.db, { ...key, statementFileIds, ...(fees ? { feeSchedules: fees.schedules } : {}) });
 }
 
+/** The day's report files for the provider, then the day's workbook across every provider reconciled so far. */
 export async function reportStep(deps: StepDeps, key: DayKey): Promise<DailyReportFiles> {
-  return writeDailyReports(deps.db, key, deps.config.reportsDir);
+  const files = await writeDailyReports(deps.db, key, deps.config.reportsDir);
+  await writeDayWorkbook(deps.db, { date: key.date, reportsDir: deps.config.reportsDir });
+  return files;
 }
 
 /**

@@ -192,14 +192,17 @@ export async function spawnWorker(env: Record<string, string>, name: string, con
   return w;
 }
 
-/** Every file under `dir`, relative path → bytes. */
+/**
+ * Every report file under `dir`, relative path → bytes. The one-page HTML reports are left out: they
+ * say which run version they show and when they were generated, so a rerun rightly differs there.
+ */
 export function filesUnder(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(dir, p), readFileSync(p));
+      else if (!name.endsWith('.html')) out.set(relative(dir, p), readFileSync(p));
     }
   };
   walk(dir);

@@ -1,0 +1,83 @@
+import type ExcelJS from 'exceljs';
+import { Decimal, isKnownCurrency, minorUnits } from '../../core/money/index.js';
+
+/** Excel number format for a currency: its minor units, plus optional finer digits (WeChat fees). */
+export function currencyFormat(currency: string): string {
+  const units = isKnownCurrency(currency) ? minorUnits(currency) : 2;
+  const places = units === 0 ? '' : '.' + '0'.repeat(units);
+  return `#,##0${places}${units === 0 ? '' : '###'};-#,##0${places}${units === 0 ? '' : '###'}`;
+}
+
+export const RATE_FORMAT = '0.000%';
+export const PERCENT_FORMAT = '0.00%';
+
+/**
+ * The one place a decimal becomes a spreadsheet number: XLSX stores numbers as IEEE doubles. Amounts
+ * of up to 15 significant digits round-trip exactly; the CSV keeps the exact decimal text regardless.
+ */
+export function cellNumber(text: string | Decimal): number {
+  return (typeof text === 'string' ? new Decimal(text) : text).toNumber();
+}
+
+/** A bold header row that stays in view (frozen) and, optionally, carries an autofilter. */
+export function header(sheet: ExcelJS.Worksheet, names: readonly string[], opts: { filter?: boolean } = {}): ExcelJS.Row {
+  const row = sheet.addRow([...names]);
+  row.font = { bold: true };
+  sheet.views = [{ state: 'frozen', ySplit: row.number }];
+  if (opts.filter) sheet.autoFilter = { from: { row: row.number, column: 1 }, to: { row: row.number, column: names.length } };
+  return row;
+}
+
+/** A numeric amount cell in the currency's format; empty text leaves the cell empty. */
+export function amountCell(cell: ExcelJS.Cell, text: string | Decimal | null | undefined, currency: string): void {
+  if (text === '' || text === null || text === undefined) return;
+  cell.value = cellNumber(text);
+  cell.numFmt = currencyFormat(currency);
+}
+
+/**
+ * A text cell: always a string value with the text format, so provider or ledger text that looks like a
+ * formula (`=HYPERLINK(…)`, `+SUM(A1)`, `@cmd`, `-2+3`) or a number (an id like `00123`) stays text.
+ * exceljs only writes a formula for a `{ formula }` value, never for a string.
+ */
+export function textCell(cell: ExcelJS.Cell, text: string | null | undefined): void {
+  cell.value = text ?? '';
+  cell.numFmt = '@';
+}
+
+/** A whole-number cell. */
+export function countCell(cell: ExcelJS.Cell, n: number | null | undefined): void {
+  if (n === null || n === undefined) return;
+  cell.value = n;
+  cell.numFmt = '0';
+}
+
+/** A rate (a fraction) as a percentage cell; null leaves the cell empty. */
+export function rateCell(cell: ExcelJS.Cell, rate: Decimal | null, format = RATE_FORMAT): void {
+  if (rate === null) return;
+  cell.value = rate.toDecimalPlaces(10).toNumber();
+  cell.numFmt = format;
+}
+
+/** fee / gross as a positive fraction, null when gross is zero. */
+export function effectiveRate(fee: string | Decimal, gross: string | Decimal): Decimal | null {
+  const g = new Decimal(gross);
+  if (g.isZero()) return null;
+  return new Decimal(fee).dividedBy(g).abs().toDecimalPlaces(8);
+}
+
+/** A bold title line (a section heading inside a sheet). */
+export function title(sheet: ExcelJS.Worksheet, text: string): ExcelJS.Row {
+  const row = sheet.addRow([]);
+  textCell(row.getCell(1), text);
+  row.font = { bold: true };
+  return row;
+}
+
+/** A plain note line (explanations under a table). */
+export function note(sheet: ExcelJS.Worksheet, text: string): ExcelJS.Row {
+  const row = sheet.addRow([]);
+  textCell(row.getCell(1), text);
+  row.font = { italic: true };
+  return row;
+}
