@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/database.js';
+import { Decimal } from '../../core/money/index.js';
 import { barChartSvg } from './bar-chart.js';
 import { feesByProvider, matchRateHistory, PROVIDER_COLOURS, type FeesByCurrency, type MatchRateHistory } from './data.js';
 import { lineChartSvg } from './line-chart.js';
@@ -40,7 +41,8 @@ export function feeCharts(date: string, fees: readonly FeesByCurrency[]): Chart[
       title,
       svg: barChartSvg({
         title,
-        bars: f.providers.map((p) => ({ label: p.provider, value: Number(p.fee), text: `${p.fee} ${f.currency}`, ...(PROVIDER_COLOURS[p.provider] ? { color: PROVIDER_COLOURS[p.provider] } : {}) })),
+        // A bar's height is geometry, not money: the label carries the exact decimal.
+        bars: f.providers.map((p) => ({ label: p.provider, value: new Decimal(p.fee).toNumber(), text: `${p.fee} ${f.currency}`, ...(PROVIDER_COLOURS[p.provider] ? { color: PROVIDER_COLOURS[p.provider] } : {}) })),
         format: (v) => v.toLocaleString('en-US', { maximumFractionDigits: 2 }),
       }),
     };
