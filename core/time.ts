@@ -5,16 +5,32 @@
 
 const NAIVE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+// Zone offsets change only on quarter-hour boundaries (DST, zone rule changes): one lookup per quarter
+// hour and zone serves every line in it. Parsers call this once or twice per line.
+const offsets = new Map<string, number>();
+const QUARTER_HOUR = 15 * 60_000;
+
 function offsetMinutes(instant: Date, timeZone: string): number {
-  const dtf = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric', month: '2-digit', day: '2-digit',
-    hour: '2-digit', minute: '2-digit', second: '2-digit',
-  });
+  const key = `${timeZone}|${Math.floor(instant.getTime() / QUARTER_HOUR)}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  let dtf = formatters.get(timeZone);
+  if (!dtf) {
+    dtf = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    formatters.set(timeZone, dtf);
+  }
   const parts = Object.fromEntries(dtf.formatToParts(instant).map((p) => [p.type, p.value]));
   const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
-  return Math.round((asUtc - instant.getTime()) / 60000);
+  const offset = Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
+  if (offsets.size > 100_000) offsets.clear();
+  offsets.set(key, offset);
+  return offset;
 }
 
 /** The instant of a wall-clock time in `timeZone`. For a time that occurs twice (DST fall-back), the earlier. */

@@ -164,31 +164,27 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   // 2–3. The rules, in priority order (reconcile/rules.ts).
   for (const rule of scope.rules ?? DEFAULT_RULES) await applyRule(tx, runId, rule);
 
-  // 4. Leftovers that are further copies of an already paired movement.
-  await tx.query(
-    `UPDATE rl SET dup_of_matched = true
-      WHERE rl.copy_no = 1
-        AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id)
-        AND (SELECT count(*) FROM rs s
-              WHERE s.copy_no = 1 AND s.type = rl.type
-                AND (s.txn_key = rl.txn_key OR s.ref_key = rl.ref_key)) = 1
-        AND EXISTS (SELECT 1 FROM rs s JOIN matches m ON m.run_id = $1 AND m.statement_line_id = s.id
-                     WHERE s.copy_no = 1 AND s.type = rl.type
-                       AND (s.txn_key = rl.txn_key OR s.ref_key = rl.ref_key))`,
-    [runId],
-  );
-  await tx.query(
-    `UPDATE rs SET dup_of_matched = true
-      WHERE rs.copy_no = 1
-        AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = rs.id)
-        AND (SELECT count(*) FROM rl l
-              WHERE l.copy_no = 1 AND l.type = rs.type
-                AND (l.txn_key = rs.txn_key OR l.ref_key = rs.ref_key)) = 1
-        AND EXISTS (SELECT 1 FROM rl l JOIN matches m ON m.run_id = $1 AND m.ledger_entry_id = l.id
-                     WHERE l.copy_no = 1 AND l.type = rs.type
-                       AND (l.txn_key = rs.txn_key OR l.ref_key = rs.ref_key))`,
-    [runId],
-  );
+  // 4. Leftovers that are further copies of an already paired movement: the row's key (provider id or
+  //    merchant reference) points at exactly one movement on the other side, and that one is paired.
+  for (const [side, other, column, otherColumn] of [['rl', 'rs', 'ledger_entry_id', 'statement_line_id'], ['rs', 'rl', 'statement_line_id', 'ledger_entry_id']] as const) {
+    await tx.query(
+      `WITH u AS (
+         SELECT x.id, x.type, x.txn_key, x.ref_key FROM ${side} x
+          WHERE x.copy_no = 1 AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${column} = x.id)
+       ), hits AS (
+         SELECT u.id, o.id AS oid FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.txn_key = u.txn_key
+         UNION
+         SELECT u.id, o.id FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.ref_key = u.ref_key
+       ), single AS (
+         SELECT id, min(oid) AS oid FROM hits GROUP BY id HAVING count(*) = 1
+       )
+       UPDATE ${side} SET dup_of_matched = true
+         FROM single
+        WHERE ${side}.id = single.id
+          AND EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${otherColumn} = single.oid)`,
+      [runId],
+    );
+  }
   // A proposal only stands between rows that are still one-sided.
   await tx.query(
     `DELETE FROM match_proposals p USING rs s, rl l
