@@ -155,9 +155,9 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   await (scope.mode === 'adhoc' ? adhocCandidates(tx, scope) : dailyCandidates(tx, scope));
   const feeCheck = scope.feeSchedules !== undefined && scope.feeSchedules.length > 0;
   if (feeCheck) await computeExpectedFees(tx, scope.feeSchedules!);
-  for (const index of ['rs (type, txn_key)', 'rs (type, ref_key)', 'rs (type, parent_txn_id)', 'rl (type, txn_key)', 'rl (type, ref_key)', 'rl (type, provider_txn_id)', 'rl (type, signed_amount)']) {
-    await tx.query(`CREATE INDEX ON ${index}`);
-  }
+  // The rules are set operations (hash joins and aggregates); only the tolerance rule's range join on
+  // amounts needs an index.
+  await tx.query(`CREATE INDEX ON rl (type, currency, signed_amount)`);
   await tx.query(`ANALYZE rs`);
   await tx.query(`ANALYZE rl`);
 
