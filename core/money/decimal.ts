@@ -29,9 +29,19 @@ export function isDecimalText(text: string): boolean {
  */
 export function parseDecimal(text: string): Decimal | undefined {
   const t = text.trim();
+  const hit = parsed.get(t);
+  if (hit !== undefined) return hit;
   if (!DECIMAL_TEXT.test(t)) return undefined;
-  return new Decimal(t);
+  const value = new Decimal(t);
+  if (parsed.size >= PARSED_CACHE_SIZE) parsed.clear();
+  parsed.set(t, value);
+  return value;
 }
+
+// Statements repeat the same amount texts (0.00, common prices, fees) over and over; a Decimal is
+// immutable, so one instance per text serves them all.
+const PARSED_CACHE_SIZE = 50_000;
+const parsed = new Map<string, Decimal>();
 
 export function sum(values: Iterable<Decimal>): Decimal {
   let total = ZERO;
