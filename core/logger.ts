@@ -25,9 +25,19 @@ const LEVELS = { info: 0, warn: 1, error: 2 } as const;
 
 const processSecrets = new Set<string>();
 
-/** Secrets the whole process must never print (the CLI's error output uses them too). */
+/**
+ * Secrets the whole process must never print (the CLI's error output uses them too). A multi-line
+ * secret (a PEM key) is also masked line by line, and in its JSON-escaped form, as logs serialise it.
+ */
 export function registerSecrets(values: readonly string[]): void {
-  for (const v of values) if (v.length >= 6) processSecrets.add(v);
+  for (const v of values) for (const form of secretForms(v)) processSecrets.add(form);
+}
+
+function secretForms(secret: string): string[] {
+  if (secret.length < 6) return [];
+  const forms = [secret, JSON.stringify(secret).slice(1, -1)];
+  for (const line of secret.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) forms.push(line);
+  return forms;
 }
 
 export function registeredSecrets(): string[] {
@@ -41,7 +51,8 @@ export function redact(text: string, secrets: readonly string[] = registeredSecr
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const secrets = () => [...(options.secrets ?? []), ...processSecrets].filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
+  const own = (options.secrets ?? []).flatMap(secretForms);
+  const secrets = () => [...own, ...processSecrets].sort((a, b) => b.length - a.length);
   const write = options.write ?? ((line: string) => void process.stderr.write(line + '\n'));
   const now = options.now ?? (() => new Date());
   const scope = options.scope ?? {};

@@ -81,7 +81,7 @@ export async function loadStep(deps: StepDeps, key: DayKey): Promise<{ statement
   const ids: string[] = [];
   let lines = 0;
   for (const f of files) {
-    const loaded = await loadStatement(deps.db, { parser, path: f.archive_path, archiveDir: deps.config.archiveDir, source: 'fetch' });
+    const loaded = await loadStatement(deps.db, { parser, path: f.archive_path, originalName: f.original_name, archiveDir: deps.config.archiveDir, source: 'fetch' });
     ids.push(loaded.id);
     lines += loaded.lineCount;
   }

@@ -7,6 +7,7 @@ import * as createMailLog from './20261125040000_create_mail_log.js';
 import * as createExceptions from './20261125050000_create_exceptions.js';
 import * as addExpectedFees from './20261125060000_add_expected_fees.js';
 import * as createMatchProposals from './20261125070000_create_match_proposals.js';
+import * as indexStatementLinesByIds from './20261125080000_index_statement_lines_by_ids.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -23,6 +24,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125050000_create_exceptions', createExceptions],
   ['20261125060000_add_expected_fees', addExpectedFees],
   ['20261125070000_create_match_proposals', createMatchProposals],
+  ['20261125080000_index_statement_lines_by_ids', indexStatementLinesByIds],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

@@ -2,7 +2,7 @@ import type { Database, Tx } from '../db/database.js';
 import { dayBounds } from '../core/time.js';
 import type { ProviderId } from '../parsers/contract.js';
 import { addBusinessDays, addDays, CALENDARS, type SettlementCalendar } from './calendars.js';
-import { recordExceptions } from './exceptions.js';
+import { DISCREPANCY_IDENTITY_SQL, recordExceptions } from './exceptions.js';
 import { matchRun } from './match.js';
 import type { FeeSchedule } from './fees/index.js';
 import { summarise, type RunSummary } from './run.js';
@@ -34,23 +34,23 @@ export interface DailyRunResult {
   changes: RunChanges;
 }
 
-// Key of a discrepancy across versions: the same movement, the same kind.
-const DISCREPANCY_IDENTITY = `kind, coalesce(type, '') AS type, coalesce(provider_txn_id, '') AS provider_txn_id,
-  coalesce(order_id, '') AS order_id, coalesce(ledger_id, '') AS ledger_id`;
+
+// Key of a discrepancy across versions (the same as its exception's): the same movement, the same kind.
+const IDENTITY_COLUMNS = `d.kind, coalesce(d.type, '') AS type, coalesce(d.provider_txn_id, '') AS provider_txn_id,
+  coalesce(d.order_id, '') AS order_id, coalesce(d.ledger_id, '') AS ledger_id, ${DISCREPANCY_IDENTITY_SQL} AS identity`;
 
 async function diffRuns(tx: Tx, previous: string | null, current: string): Promise<RunChanges> {
   if (previous === null) return { previousRunId: null, new: 0, gone: 0, changed: 0, items: [] };
   const rows = await tx.query<{ change: 'new' | 'gone' | 'changed'; kind: string; type: string; provider_txn_id: string; order_id: string; ledger_id: string }>(
-    `WITH a AS (SELECT ${DISCREPANCY_IDENTITY}, statement_amount, ledger_amount, statement_fee, ledger_fee, currency FROM discrepancies WHERE run_id = $1),
-          b AS (SELECT ${DISCREPANCY_IDENTITY}, statement_amount, ledger_amount, statement_fee, ledger_fee, currency FROM discrepancies WHERE run_id = $2)
+    `WITH a AS (SELECT ${IDENTITY_COLUMNS}, statement_amount, ledger_amount, statement_fee, ledger_fee, currency FROM discrepancies d WHERE run_id = $1),
+          b AS (SELECT ${IDENTITY_COLUMNS}, statement_amount, ledger_amount, statement_fee, ledger_fee, currency FROM discrepancies d WHERE run_id = $2)
      SELECT 'new' AS change, b.kind, b.type, b.provider_txn_id, b.order_id, b.ledger_id FROM b
-      WHERE NOT EXISTS (SELECT 1 FROM a WHERE (a.kind, a.type, a.provider_txn_id, a.order_id, a.ledger_id) = (b.kind, b.type, b.provider_txn_id, b.order_id, b.ledger_id))
+      WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.identity = b.identity)
      UNION ALL
      SELECT 'gone', a.kind, a.type, a.provider_txn_id, a.order_id, a.ledger_id FROM a
-      WHERE NOT EXISTS (SELECT 1 FROM b WHERE (a.kind, a.type, a.provider_txn_id, a.order_id, a.ledger_id) = (b.kind, b.type, b.provider_txn_id, b.order_id, b.ledger_id))
+      WHERE NOT EXISTS (SELECT 1 FROM b WHERE a.identity = b.identity)
      UNION ALL
-     SELECT 'changed', b.kind, b.type, b.provider_txn_id, b.order_id, b.ledger_id FROM b JOIN a
-       ON (a.kind, a.type, a.provider_txn_id, a.order_id, a.ledger_id) = (b.kind, b.type, b.provider_txn_id, b.order_id, b.ledger_id)
+     SELECT DISTINCT 'changed', b.kind, b.type, b.provider_txn_id, b.order_id, b.ledger_id FROM b JOIN a ON a.identity = b.identity
       WHERE (a.statement_amount, a.ledger_amount, a.statement_fee, a.ledger_fee, a.currency)
             IS DISTINCT FROM (b.statement_amount, b.ledger_amount, b.statement_fee, b.ledger_fee, b.currency)
      ORDER BY 1, 2, 4, 5, 6`,
@@ -117,7 +117,7 @@ export async function reconcileDay(db: Database, req: DailyRunRequest): Promise<
       ledgerDueDate: addBusinessDays(req.date, cal.settlementLagBusinessDays, cal),
       ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
     });
-    await recordExceptions(tx, { runId, provider: req.provider, account, date: req.date });
+    await recordExceptions(tx, { runId, provider: req.provider, account, date: req.date, previousVersionRunId: previousVersion ? String(previousVersion.id) : null });
     const summary = await summarise(tx, runId, { provider: req.provider, statementFileIds: req.statementFileIds, period });
     const [counts] = await tx.query<{ pending: number; cleared: number }>(
       `SELECT (SELECT count(*) FROM pending_items WHERE run_id = $1)::int AS pending,

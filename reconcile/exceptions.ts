@@ -11,9 +11,10 @@ export const DISCREPANCY_IDENTITY_SQL = `d.kind || '|' || coalesce(d.type, '') |
  * Brings the exceptions up to date with a daily run, inside the run's transaction: a discrepancy seen
  * for the first time opens an exception; one seen again refreshes its figures and keeps its status,
  * note and history (a rerun never loses what people wrote). An exception that a person had closed and
- * that is reported again on a later day is reopened, with a history line saying so.
+ * that is reported again on a later day is reopened (its history shows `seen again` with the new
+ * status); one that a rerun of the same day no longer reports is gone.
  */
-export async function recordExceptions(tx: Tx, run: { runId: string; provider: string; account: string; date: string }): Promise<void> {
+export async function recordExceptions(tx: Tx, run: { runId: string; provider: string; account: string; date: string; previousVersionRunId: string | null }): Promise<void> {
   await tx.query(
     `WITH seen AS (
        SELECT DISTINCT ON (${DISCREPANCY_IDENTITY_SQL}) ${DISCREPANCY_IDENTITY_SQL} AS identity, d.*
@@ -37,6 +38,24 @@ export async function recordExceptions(tx: Tx, run: { runId: string; provider: s
      INSERT INTO exception_history (exception_id, actor, event, to_status, run_id)
      SELECT id, 'recon', CASE WHEN inserted THEN 'opened' ELSE 'seen again' END, status, $1 FROM upserted`,
     [run.runId, run.provider, run.account, run.date],
+  );
+  if (run.previousVersionRunId === null) return;
+  // What the day's earlier version reported and this rerun no longer does is gone: an open exception
+  // is resolved by the rerun (a person's explanation or write-off stays as it is); the history says so.
+  await tx.query(
+    `WITH gone AS (
+       SELECT e.id, e.status FROM exceptions e
+        WHERE e.provider = $2 AND e.account = $3 AND e.last_run_id = $4
+          AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.run_id = $1 AND ${DISCREPANCY_IDENTITY_SQL} = e.identity)
+     ), closed AS (
+       UPDATE exceptions e SET status = CASE WHEN e.status = 'open' THEN 'resolved' ELSE e.status END,
+                               last_run_id = $1, updated_at = now()
+         FROM gone WHERE e.id = gone.id
+       RETURNING e.id, gone.status AS from_status, e.status AS to_status
+     )
+     INSERT INTO exception_history (exception_id, actor, event, from_status, to_status, run_id)
+     SELECT id, 'recon', 'gone on rerun', from_status, to_status, $1 FROM closed`,
+    [run.runId, run.provider, run.account, run.previousVersionRunId],
   );
 }
 

@@ -30,10 +30,13 @@ export async function computeExpectedFees(tx: Tx, schedules: readonly FeeSchedul
     `SELECT s.id::text, l.provider, l.type, l.gross::text, l.currency, l.payment_method, l.wallet, l.occurred_at, f.account,
             (SELECT p.gross::text FROM statement_lines p
               WHERE l.type = 'refund' AND p.provider = l.provider AND p.type = 'payment' AND p.provider_txn_id = l.parent_txn_id
-              ORDER BY p.id LIMIT 1) AS original_gross,
-            (SELECT (-sum(r.gross))::text FROM statement_lines r
-              WHERE l.type = 'refund' AND r.provider = l.provider AND r.type = 'refund' AND r.parent_txn_id = l.parent_txn_id
-                AND (r.occurred_at, r.id) < (l.occurred_at, l.id)) AS earlier_refunds
+              ORDER BY p.statement_file_id DESC LIMIT 1) AS original_gross,
+            -- each earlier refund once, however many statement files carry it (corrected files, overlaps)
+            (SELECT (-sum(r.gross))::text FROM (
+               SELECT DISTINCT ON (coalesce(r.txn_key, r.id::text)) r.gross FROM statement_lines r
+                WHERE l.type = 'refund' AND r.provider = l.provider AND r.type = 'refund' AND r.parent_txn_id = l.parent_txn_id
+                  AND r.occurred_at < l.occurred_at AND r.txn_key IS DISTINCT FROM l.txn_key
+                ORDER BY coalesce(r.txn_key, r.id::text), r.statement_file_id DESC) r) AS earlier_refunds
        FROM rs s JOIN statement_lines l ON l.id = s.id JOIN statement_files f ON f.id = l.statement_file_id
       WHERE s.copy_no = 1
       ORDER BY s.id`,

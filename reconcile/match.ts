@@ -113,39 +113,40 @@ async function adhocCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
 async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
   const cutoff = new Date(scope.periodEnd.getTime() - scope.cutoffGraceMinutes * 60_000);
   const lateEnd = new Date(scope.periodEnd.getTime() + scope.cutoffGraceMinutes * 60_000);
-  // What the latest completed runs of earlier days paired is theirs, not this day's.
+  // What the latest completed runs of earlier days paired is theirs, not this day's — whichever
+  // account's run paired it (the ledger does not know provider accounts: a row pairs once).
   const consumedBy = (column: string, alias: string) => `NOT EXISTS (
          SELECT 1 FROM matches m JOIN recon_runs r ON r.id = m.run_id
           WHERE m.${column} = ${alias}.id AND r.kind = 'daily' AND r.status = 'completed'
-            AND r.provider = $1 AND coalesce(r.account, '') = $2 AND r.bill_date < $3::date)`;
+            AND r.provider = $1 AND r.bill_date < $2::date)`;
   await tx.query(
     `CREATE TEMP TABLE rs ON COMMIT DROP AS
      WITH carried AS (
-       SELECT statement_line_id AS id, pending_since, due_date FROM pending_items WHERE run_id = $4 AND side = 'statement'
+       SELECT statement_line_id AS id, pending_since, due_date FROM pending_items WHERE run_id = $3 AND side = 'statement'
      )
      SELECT ${RS_COLUMNS}, (c.id IS NOT NULL) AS carried, c.pending_since,
-            coalesce(c.due_date, CASE WHEN l.statement_file_id = ANY($5::bigint[])
-                                      THEN CASE WHEN l.occurred_at >= $6 THEN $7::date ELSE $3::date END END) AS due_date
+            coalesce(c.due_date, CASE WHEN l.statement_file_id = ANY($4::bigint[])
+                                      THEN CASE WHEN l.occurred_at >= $5 THEN $6::date ELSE $2::date END END) AS due_date
        FROM statement_lines l LEFT JOIN carried c ON c.id = l.id
-      WHERE (l.statement_file_id = ANY($5::bigint[]) OR c.id IS NOT NULL)
+      WHERE (l.statement_file_id = ANY($4::bigint[]) OR c.id IS NOT NULL)
         AND l.type IN ('payment', 'refund', 'chargeback')
         AND ${consumedBy('statement_line_id', 'l')}`,
-    [scope.provider, scope.account, scope.runDate, scope.previousRunId, scope.statementFileIds, cutoff, scope.nextDate],
+    [scope.provider, scope.runDate, scope.previousRunId, scope.statementFileIds, cutoff, scope.nextDate],
   );
   await tx.query(
     `CREATE TEMP TABLE rl ON COMMIT DROP AS
      WITH carried AS (
-       SELECT ledger_entry_id AS id, pending_since, due_date FROM pending_items WHERE run_id = $4 AND side = 'ledger'
+       SELECT ledger_entry_id AS id, pending_since, due_date FROM pending_items WHERE run_id = $3 AND side = 'ledger'
      )
      SELECT ${RL_COLUMNS}, (c.id IS NOT NULL) AS carried, c.pending_since,
-            coalesce(c.due_date, CASE WHEN e.booked_at >= $5 AND e.booked_at < $6
-                                      THEN CASE WHEN $9::date > $3::date THEN $9::date
-                                                WHEN e.booked_at >= $7 THEN $10::date ELSE $3::date END END) AS due_date
+            coalesce(c.due_date, CASE WHEN e.booked_at >= $4 AND e.booked_at < $5
+                                      THEN CASE WHEN $8::date > $2::date THEN $8::date
+                                                WHEN e.booked_at >= $6 THEN $9::date ELSE $2::date END END) AS due_date
        FROM ledger_entries e LEFT JOIN carried c ON c.id = e.id
       WHERE e.provider = $1
-        AND ((e.booked_at >= $8 AND e.booked_at < $11) OR c.id IS NOT NULL)
+        AND ((e.booked_at >= $7 AND e.booked_at < $10) OR c.id IS NOT NULL)
         AND ${consumedBy('ledger_entry_id', 'e')}`,
-    [scope.provider, scope.account, scope.runDate, scope.previousRunId, scope.periodStart, scope.periodEnd, cutoff,
+    [scope.provider, scope.runDate, scope.previousRunId, scope.periodStart, scope.periodEnd, cutoff,
       scope.lookbackStart, scope.ledgerDueDate, scope.nextDate, lateEnd],
   );
 }

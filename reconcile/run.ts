@@ -35,7 +35,7 @@ export interface RunRequest {
 export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>): Promise<RunSummary> {
   const [counts] = await tx.query<{ statement_lines: number; ledger_rows: number; matched: number }>(
     `SELECT (SELECT count(*) FROM statement_lines WHERE statement_file_id = ANY($2::bigint[]))::int AS statement_lines,
-            (SELECT count(*) FROM rl WHERE due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id))::int AS ledger_rows,
+            (SELECT count(*) FROM rl WHERE NOT carried AND (due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id)))::int AS ledger_rows,
             (SELECT count(DISTINCT statement_line_id) FROM matches WHERE run_id = $1)::int AS matched`,
     [runId, req.statementFileIds],
   );
@@ -53,10 +53,11 @@ export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'pr
   );
   const totals = await tx.query<{ currency: string; gross: string; fee: string; net: string; ledger: string }>(
     `WITH st AS (
-       SELECT currency, sum(gross) AS gross, sum(fee) AS fee, sum(net) AS net FROM rs GROUP BY currency
+       -- this run's own lines and rows: items carried from an earlier day were counted on their day
+       SELECT currency, sum(gross) AS gross, sum(fee) AS fee, sum(net) AS net FROM rs WHERE NOT carried GROUP BY currency
      ), lt AS (
        SELECT currency, sum(signed_amount) AS ledger FROM rl
-        WHERE due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id)
+        WHERE NOT carried AND (due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id))
         GROUP BY currency
      )
      SELECT coalesce(st.currency, lt.currency) AS currency,
@@ -118,7 +119,8 @@ export async function reconcileRun(db: Database, req: RunRequest): Promise<RunSu
       statementFileIds: req.statementFileIds,
       periodStart: req.period.start,
       periodEnd: req.period.end,
-      runDate: req.period.start.toISOString().slice(0, 10),
+      // Every ad-hoc row is due at once; the date only has to be one day for all of them.
+      runDate: req.billDate ?? req.period.end.toISOString().slice(0, 10),
       ledgerImportId: req.ledgerImportId,
       ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
     };

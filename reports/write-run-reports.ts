@@ -1,6 +1,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
+import { removeAbandonedTemps, tempPathFor } from '../core/atomic-files.js';
 import type { RunSummary } from '../reconcile/run.js';
 import { discrepancyRows, timingRows } from './discrepancy-rows.js';
 import { writeDiscrepanciesCsv } from './discrepancies-csv.js';
@@ -32,7 +33,8 @@ export async function writeRunReports(db: Database, summary: RunSummary, stateme
     workbook: join(dir, 'reconciliation.xlsx'),
     ...(opts.daily ? { pending: join(dir, 'pending.csv'), cleared: join(dir, 'cleared.csv') } : {}),
   };
-  const tmp = (p: string) => `${p}.${process.pid}.tmp`;
+  await removeAbandonedTemps(dir);
+  const tmp = tempPathFor;
   const all = Object.values(files) as string[];
   try {
     await writeDiscrepanciesCsv(tmp(files.discrepancies), rows);

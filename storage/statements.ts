@@ -73,10 +73,19 @@ async function findLoaded(db: Database, provider: string, sha256: string): Promi
  */
 export async function loadStatement(
   db: Database,
-  args: { parser: StatementParser; path: string; archiveDir: string; options?: ParseOptions; source?: string },
+  args: {
+    parser: StatementParser;
+    path: string;
+    archiveDir: string;
+    options?: ParseOptions;
+    source?: string;
+    /** The file's name as the provider delivered it, when `path` is not (an archived copy). */
+    originalName?: string;
+  },
 ): Promise<LoadedStatement> {
   const { parser, path } = args;
   const archived = await archiveOriginal(args.archiveDir, parser.provider, path);
+  if (args.originalName) archived.originalName = args.originalName;
   const base = { provider: parser.provider, ...archived };
 
   const existing = await findLoaded(db, parser.provider, archived.sha256);
@@ -98,7 +107,7 @@ export async function loadStatement(
     const [file] = await tx.query<{ id: string }>(
       `INSERT INTO statement_files (provider, sha256, size_bytes, original_name, archive_path, source, time_zone)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (provider, sha256) DO UPDATE SET original_name = EXCLUDED.original_name
+       ON CONFLICT (provider, sha256) DO UPDATE SET provider = EXCLUDED.provider
        RETURNING id`,
       [parser.provider, archived.sha256, String(archived.sizeBytes), archived.originalName, archived.archivePath, args.source ?? 'cli', parser.timeZone],
     );
@@ -106,7 +115,8 @@ export async function loadStatement(
     // A file row left without loaded_at by an interrupted load holds no lines (same transaction), but be sure.
     await tx.query(`DELETE FROM statement_lines WHERE statement_file_id = $1`, [fileId]);
 
-    const parsed = parser.parse({ path, displayName: archived.originalName }, args.options);
+    // Parse the verified archived copy: the bytes parsed are the bytes hashed and kept.
+    const parsed = parser.parse({ path: archived.archivePath, displayName: archived.originalName }, args.options);
     let lineNo = 0;
     let first: Date | null = null;
     let last: Date | null = null;

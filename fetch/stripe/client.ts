@@ -228,7 +228,8 @@ export function createStripeFetcher(options: StripeFetcherOptions): StatementFet
       }
       pendingRuns.delete(key);
       return {
-        files: [{ name: file.filename ?? `${run.id}.csv`, bytes: body, integrity: { algorithm: 'size', value: String(body.length), over: 'bytes' } }],
+        // Named by what it is (Stripe's file name is a random file id); the ids are kept in the notes.
+        files: [{ name: `stripe-${reportType}-${billDate}.csv`, bytes: body, integrity: { algorithm: 'size', value: String(body.length), over: 'bytes' } }],
         notes: { reportRunId: run.id, reportType, fileId: file.id, intervalStart: String(start), intervalEnd: String(end), timezone },
       };
     },

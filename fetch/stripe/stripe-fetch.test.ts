@@ -59,7 +59,7 @@ describe('stripe Reports API fetch against the emulator', () => {
     const res = await createStripeFetcher(base).fetch(req);
     expect(res.files).toHaveLength(1);
     expect(sha(res.files[0]!.bytes)).toBe(sha(payoutCsv));
-    expect(res.files[0]!.name).toBe(`${res.notes!.reportRunId}.csv`);
+    expect(res.files[0]!.name).toBe("stripe-payout_reconciliation.itemized.5-2024-03-01.csv");
     const run = emu.runs.get(res.notes!.reportRunId!)!;
     expect(run.reportType).toBe('payout_reconciliation.itemized.5');
     expect(run.parameters).toEqual({ interval_start: UTC_DAY.start, interval_end: UTC_DAY.end, columns: defaultStripeColumns('payout_reconciliation.itemized.5'), timezone: 'Etc/UTC' });

@@ -1,5 +1,6 @@
+import { removeAbandonedTemps, tempPathFor } from '../../core/atomic-files.js';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Sql } from '../../db/database.js';
 import { dayDigest, type DayDigest, type RunDigest } from './digest.js';
 import { escapeHtml, renderReportHtml, type RerunNote } from './render.js';
@@ -47,7 +48,8 @@ export function renderDayPage(d: DayDigest, opts: { scope: 'day' | 'provider'; t
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+  await removeAbandonedTemps(dirname(path));
+  const tmp = tempPathFor(path);
   try {
     await writeFile(tmp, text, 'utf8');
     await rename(tmp, path);

@@ -1,5 +1,6 @@
+import { removeAbandonedTemps, tempPathFor } from '../../core/atomic-files.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Sql } from '../../db/database.js';
 import { AMOUNT_COLUMNS, DISCREPANCY_COLUMNS, type DiscrepancyRow } from '../discrepancy-rows.js';
@@ -266,7 +267,8 @@ export interface DayWorkbookFiles {
 }
 
 async function writeAtomically(wb: ExcelJS.Workbook, path: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+  await removeAbandonedTemps(dirname(path));
+  const tmp = tempPathFor(path);
   try {
     await wb.xlsx.writeFile(tmp);
     await rename(tmp, path);
