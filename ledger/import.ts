@@ -7,6 +7,7 @@ import { isKnownCurrency, minorUnits, parseDecimal } from '../core/money/index.j
 import { isProviderId, LEDGER_TYPES, type ProviderId } from '../parsers/contract.js';
 import { ledgerKeys } from '../reconcile/keys.js';
 import { hashFile } from '../storage/archive.js';
+import { pipeWithErrors } from '../parsers/common/decode.js';
 
 /** The ledger CSV columns of the contract; order is free and extra columns are ignored. */
 const REQUIRED = ['ledger_id', 'provider', 'type', 'order_id', 'provider_txn_id', 'amount', 'currency', 'booked_at'] as const;
@@ -80,7 +81,7 @@ function toLedgerRow(file: string, line: number, get: (name: string) => string):
 /** Streams and validates a ledger CSV (contract: UTF-8, optional BOM, RFC 4180, header row). */
 export async function* readLedgerCsv(path: string): AsyncGenerator<LedgerRow> {
   const file = basename(path);
-  const parser = createReadStream(path).pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false }));
+  const parser = pipeWithErrors(createReadStream(path), parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false }));
   let index: Map<string, number> | undefined;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {

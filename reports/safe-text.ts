@@ -10,7 +10,3 @@ export function safeText(value: string | null | undefined): string {
   if (value === null || value === undefined) return '';
   return FORMULA_START.test(value) ? `'${value}` : value;
 }
-
-export function looksLikeFormula(value: string): boolean {
-  return FORMULA_START.test(value);
-}

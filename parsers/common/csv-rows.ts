@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { CsvError, parse as csvParse } from 'csv-parse';
 import { StatementFormatError } from '../../core/errors.js';
-import { decodeUtf8 } from './decode.js';
+import { decodeUtf8, pipeWithErrors } from './decode.js';
 
 export interface CsvRow {
   /** 1-based physical line the record starts on. */
@@ -17,7 +17,7 @@ export interface CsvRow {
 export async function* csvRows(path: string, file: string): AsyncGenerator<CsvRow> {
   const bytes = createReadStream(path);
   const text = decodeUtf8(bytes);
-  const parser = text.pipe(csvParse({ bom: true, raw: true, info: true, relax_column_count: true }));
+  const parser = pipeWithErrors(text, csvParse({ bom: true, raw: true, info: true, relax_column_count: true }));
   let line = 1;
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string }>) {

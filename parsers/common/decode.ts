@@ -1,16 +1,24 @@
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Duplex, Readable } from 'node:stream';
 import iconv from 'iconv-lite';
+
+/**
+ * `src.pipe(dest)` that also hands `src`'s errors to `dest` (plain `pipe` drops them: a read error
+ * would never reach the reader of `dest`), so a failing file read surfaces where the parse is awaited.
+ */
+export function pipeWithErrors<T extends NodeJS.ReadWriteStream | Duplex>(src: Readable, dest: T): T {
+  src.on('error', (err) => (dest as unknown as Duplex).destroy(err));
+  return src.pipe(dest as NodeJS.WritableStream) as unknown as T;
+}
 
 /** Decodes a byte stream as GB18030 (a superset of GBK, what Alipay's "ANSI" files really are). */
 export function decodeGbk(bytes: Readable): Readable {
-  return bytes.pipe(iconv.decodeStream('gb18030')) as unknown as Readable;
+  return pipeWithErrors(bytes, iconv.decodeStream('gb18030')) as unknown as Readable;
 }
 
 /** Decodes a byte stream as UTF-8; invalid sequences become U+FFFD, which `textLines` reports. */
 export function decodeUtf8(bytes: Readable): Readable {
-  return bytes.pipe(iconv.decodeStream('utf8')) as unknown as Readable;
+  return pipeWithErrors(bytes, iconv.decodeStream('utf8')) as unknown as Readable;
 }
 
 /** Reads the first bytes of a file (for content sniffing). */
@@ -26,11 +34,3 @@ export async function readHead(path: string, length = 4096): Promise<Buffer> {
 
 export const isZip = (head: Buffer): boolean => head.length >= 4 && head.readUInt32LE(0) === 0x04034b50;
 export const isGzip = (head: Buffer): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-
-/** Opens a file as bytes, transparently gunzipping it when it starts with the gzip magic. */
-export async function openMaybeGzip(path: string): Promise<{ bytes: Readable; gzip: boolean }> {
-  const head = await readHead(path, 2);
-  const raw = createReadStream(path);
-  if (isGzip(head)) return { bytes: raw.pipe(createGunzip()), gzip: true };
-  return { bytes: raw, gzip: false };
-}

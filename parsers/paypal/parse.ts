@@ -47,7 +47,7 @@ import iconv from 'iconv-lite';
 import { StatementFormatError, WrongDocumentError } from '../../core/errors.js';
 import { Decimal, ZERO, fromScaledInteger, isKnownCurrency, type Decimal as DecimalT } from '../../core/money/index.js';
 import { ControlTotals } from '../common/control-totals.js';
-import { readHead } from '../common/decode.js';
+import { readHead, pipeWithErrors } from '../common/decode.js';
 import { parsedStatement } from '../common/parsed-statement.js';
 import { LINE_TYPES, type ControlTotal, type LineType, type ParseOptions, type ParsedStatement, type StatementLine, type StatementSource, type StatementSummary } from '../contract.js';
 import { REQUIRED_COLUMNS, TRR_ONLY_COLUMNS, canonicalName, mapColumns, stlLayoutVersion, type ColumnKey, type ColumnMap } from './columns.js';
@@ -183,8 +183,9 @@ async function* run(path: string, file: string, options: ParseOptions): AsyncGen
   const delimiter = sniffDelimiter(headText.split(/\r\n|\r|\n/, 1)[0] ?? '');
 
   const bytes = createReadStream(path);
-  const text = bytes.pipe(iconv.decodeStream(encoding)) as unknown as Readable;
-  const records = text.pipe(
+  const text = pipeWithErrors(bytes, iconv.decodeStream(encoding)) as unknown as Readable;
+  const records = pipeWithErrors(
+    text,
     csvParse({ delimiter, bom: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: false, info: true }),
   );
 

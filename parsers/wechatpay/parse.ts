@@ -12,7 +12,7 @@ import { parseTradeBill } from './tradebill.js';
 
 /**
  * The lines of a WeChat Pay bill, plain or gzip (`tar_type=GZIP`), decoded as UTF-8 (BOM dropped), streamed.
- * Same as `openMaybeGzip`, but keeps hold of every stream so that a read or gunzip error reaches the reader
+ * Opens the bill (gunzipping it when it starts with the gzip magic) and keeps hold of every stream so that a read or gunzip error reaches the reader
  * (a truncated gzip becomes `truncated`, not an unhandled stream error) and an early stop closes the file.
  */
 async function* billLines(path: string, file: string): AsyncGenerator<TextLine> {
