@@ -61,9 +61,10 @@ export function buildProgram(config: Config = loadConfig()): Command {
     .requiredOption('--out <dir>', 'folder for discrepancies.csv, summary.json, reconciliation.xlsx')
     .option('--date <YYYY-MM-DD>', "the statement's bill date (provider time zone); overrides its own period")
     .option('--fees <file>', 'contracted fee schedules (JSON, see reconcile/fees/README.md): each line\'s fee is checked against them')
+    .option('--rules <file>', 'matching rules in priority order (JSON array, see reconcile/rules.ts); default: the built-in rules', config.rulesFile)
     .addOption(new Option('--accept-control-total-mismatch', 'load a statement whose own control totals disagree with its lines (recorded, not hidden)'))
     .addOption(new Option('--accept-missing-footers', 'load a statement that ends after its lines without the footers a complete report has'))
-    .action(async (opts: { provider: string; statement: string[]; ledger: string; out: string; date?: string; fees?: string; acceptControlTotalMismatch?: boolean; acceptMissingFooters?: boolean }) => {
+    .action(async (opts: { provider: string; statement: string[]; ledger: string; out: string; date?: string; fees?: string; rules?: string; acceptControlTotalMismatch?: boolean; acceptMissingFooters?: boolean }) => {
       const provider = providerOption(opts.provider);
       await withDatabase(config, async (db) => {
         const result = await reconcileStatements(db, {
@@ -72,7 +73,8 @@ export function buildProgram(config: Config = loadConfig()): Command {
           ledger: opts.ledger,
           out: opts.out,
           date: opts.date,
-          feesFile: opts.fees,
+          feesFile: opts.fees ?? config.feesFile,
+          rulesFile: opts.rules,
           archiveDir: config.archiveDir,
           parseOptions: { acceptControlTotalMismatch: opts.acceptControlTotalMismatch === true, acceptMissingFooters: opts.acceptMissingFooters === true },
         });

@@ -13,6 +13,8 @@ export interface Config {
   redisUrl: string;
   /** Contracted fee schedules (RECON_FEES_FILE) that daily runs check every line's fee against. */
   feesFile: string | undefined;
+  /** Matching rules in priority order (RECON_RULES_FILE, JSON); default: reconcile/rules.ts DEFAULT_RULES. */
+  rulesFile: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -24,5 +26,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reportsDir: resolve(env.REPORTS_DIR ?? 'reports'),
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     feesFile: env.RECON_FEES_FILE || undefined,
+    rulesFile: env.RECON_RULES_FILE || undefined,
   };
 }

@@ -5,6 +5,7 @@ import { importLedger, type LedgerImportResult } from '../ledger/import.js';
 import type { ParseOptions, ProviderId } from '../parsers/contract.js';
 import { parserFor } from '../parsers/registry.js';
 import { loadFeeSchedules } from '../reconcile/fees/index.js';
+import { loadMatchRules } from '../reconcile/rules.js';
 import { reconcileRun, type RunSummary } from '../reconcile/run.js';
 import { writeRunReports } from '../reports/write-run-reports.js';
 import { loadStatement, type LoadedStatement } from '../storage/statements.js';
@@ -20,6 +21,8 @@ export interface ReconcileRequest {
   parseOptions?: ParseOptions;
   /** A fee schedule file (`--fees`): every statement line's fee is checked against it. */
   feesFile?: string | undefined;
+  /** A matching rules file (`--rules`): the rules in priority order. */
+  rulesFile?: string | undefined;
 }
 
 export interface ReconcileResult {
@@ -67,6 +70,7 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
   if (req.statements.length === 0) throw new UsageError('give at least one --statement file');
   const parser = parserFor(req.provider);
   const fees = req.feesFile ? await loadFeeSchedules(req.feesFile) : undefined;
+  const rules = req.rulesFile ? loadMatchRules(req.rulesFile) : undefined;
 
   const statements: LoadedStatement[] = [];
   for (const path of req.statements) {
@@ -82,6 +86,7 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
     billDate: period.billDate,
     ledgerImportId: ledger.importId,
     ...(fees ? { feeSchedules: fees.schedules } : {}),
+    ...(rules ? { rules } : {}),
   });
   const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out);
   return { summary, statements, ledger, files };

@@ -9,6 +9,7 @@ import { retryPolicyFromEnv, type RetryPolicy } from '../fetch/retry.js';
 import { loadStatement } from '../storage/statements.js';
 import { reconcileDay, type DailyRunResult } from '../reconcile/daily.js';
 import { loadFeeSchedules } from '../reconcile/fees/index.js';
+import { loadMatchRules } from '../reconcile/rules.js';
 import { writeDailyReports, type DailyReportFiles } from '../reports/daily-reports.js';
 import { writeDayWorkbook } from '../reports/workbook/index.js';
 import { fetchStatement } from './fetch-statement.js';
@@ -91,7 +92,8 @@ export async function loadStep(deps: StepDeps, key: DayKey): Promise<{ statement
 export async function reconcileStep(deps: StepDeps, key: DayKey): Promise<DailyRunResult> {
   const { statementFileIds } = await loadStep(deps, key);
   const fees = deps.config.feesFile ? await loadFeeSchedules(deps.config.feesFile) : undefined;
-  return reconcileDay(deps.db, { ...key, statementFileIds, ...(fees ? { feeSchedules: fees.schedules } : {}) });
+  const rules = deps.config.rulesFile ? loadMatchRules(deps.config.rulesFile) : undefined;
+  return reconcileDay(deps.db, { ...key, statementFileIds, ...(fees ? { feeSchedules: fees.schedules } : {}), ...(rules ? { rules } : {}) });
 }
 
 /** The day's report files for the provider, then the day's workbook across every provider reconciled so far. */

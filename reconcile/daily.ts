@@ -5,6 +5,7 @@ import { addBusinessDays, addDays, CALENDARS, type SettlementCalendar } from './
 import { DISCREPANCY_IDENTITY_SQL, recordExceptions } from './exceptions.js';
 import { matchRun } from './match.js';
 import type { FeeSchedule } from './fees/index.js';
+import type { MatchRule } from './rules.js';
 import { summarise, type RunSummary } from './run.js';
 
 export interface DailyRunRequest {
@@ -16,6 +17,8 @@ export interface DailyRunRequest {
   calendar?: SettlementCalendar;
   /** Contracted fee schedules to check every statement line's fee against. */
   feeSchedules?: readonly FeeSchedule[];
+  /** Matching rules in priority order (default DEFAULT_RULES). */
+  rules?: readonly MatchRule[];
 }
 
 /** What a rerun changed against the day's previous version. */
@@ -116,6 +119,7 @@ export async function reconcileDay(db: Database, req: DailyRunRequest): Promise<
       cutoffGraceMinutes: cal.cutoffGraceMinutes,
       ledgerDueDate: addBusinessDays(req.date, cal.settlementLagBusinessDays, cal),
       ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
+      ...(req.rules ? { rules: req.rules } : {}),
     });
     await recordExceptions(tx, { runId, provider: req.provider, account, date: req.date, previousVersionRunId: previousVersion ? String(previousVersion.id) : null });
     const summary = await summarise(tx, runId, { provider: req.provider, statementFileIds: req.statementFileIds, period });

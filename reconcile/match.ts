@@ -162,7 +162,10 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   await tx.query(`ANALYZE rs`);
   await tx.query(`ANALYZE rl`);
 
-  // 2–3. The rules, in priority order (reconcile/rules.ts).
+  // 2–3. The rules, in priority order (reconcile/rules.ts). Every rule is a set operation over the
+  // whole run; inside the transaction the planner cannot see how many rows `matches` just gained and
+  // would pick nested loops that grow with the square of the lines. Hash joins it is.
+  await tx.query(`SET LOCAL enable_nestloop = off`);
   for (const rule of scope.rules ?? DEFAULT_RULES) await applyRule(tx, runId, rule);
 
   // 4. Leftovers that are further copies of an already paired movement: the row's key (provider id or

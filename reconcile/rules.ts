@@ -61,17 +61,19 @@ export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise
   const types = rule.types ?? [...LEDGER_TYPES];
   if (rule.shape === 'proposal') return proposeByTolerance(tx, runId, rule, types);
   const { s: sk, l: lk } = COLUMNS[rule.key];
+  // Candidates with how many share their key on their side (a window count: one pass, no self-join).
   const candidates = `
-     su AS (SELECT s.id, s.type, s.${sk} AS k FROM rs s WHERE ${UNPAIRED_S} AND s.${sk} IS NOT NULL AND s.type = ANY($3::text[])),
-     lu AS (SELECT l.id, l.type, l.${lk} AS k FROM rl l WHERE ${UNPAIRED_L} AND l.${lk} IS NOT NULL AND l.type = ANY($3::text[]))`;
+     su AS (SELECT s.id, s.type, s.${sk} AS k, count(*) OVER (PARTITION BY s.type, s.${sk}) AS n
+              FROM rs s WHERE ${UNPAIRED_S} AND s.${sk} IS NOT NULL AND s.type = ANY($3::text[])),
+     lu AS (SELECT l.id, l.type, l.${lk} AS k, count(*) OVER (PARTITION BY l.type, l.${lk}) AS n
+              FROM rl l WHERE ${UNPAIRED_L} AND l.${lk} IS NOT NULL AND l.type = ANY($3::text[]))`;
   if (rule.shape === 'one_to_one') {
     await tx.query(
-      `WITH ${candidates},
-            su1 AS (SELECT type, k FROM su GROUP BY type, k HAVING count(*) = 1),
-            lu1 AS (SELECT type, k FROM lu GROUP BY type, k HAVING count(*) = 1)
+      `WITH ${candidates}
        INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no)
        SELECT $1, su.id, lu.id, $2, su.id
-         FROM su JOIN su1 USING (type, k) JOIN lu USING (type, k) JOIN lu1 USING (type, k)`,
+         FROM su JOIN lu USING (type, k)
+        WHERE su.n = 1 AND lu.n = 1`,
       [runId, rule.id, types],
     );
     return;
@@ -101,8 +103,9 @@ async function proposeByTolerance(tx: Tx, runId: string, rule: Extract<MatchRule
                AND abs(extract(epoch FROM su.occurred_at - lu.booked_at)) <= $7::numeric * 86400
           )
      INSERT INTO match_proposals (run_id, statement_line_id, ledger_entry_id, rule, amount_difference)
-     SELECT $1, c.sid, c.lid, $2, c.diff FROM cand c
-      WHERE (SELECT count(*) FROM cand x WHERE x.sid = c.sid) = 1 AND (SELECT count(*) FROM cand x WHERE x.lid = c.lid) = 1`,
+     SELECT $1, c.sid, c.lid, $2, c.diff
+       FROM (SELECT cand.*, count(*) OVER (PARTITION BY sid) AS per_line, count(*) OVER (PARTITION BY lid) AS per_row FROM cand) c
+      WHERE c.per_line = 1 AND c.per_row = 1`,
     [runId, rule.id, types, abs, rel, rule.relativePlaces ?? 2, rule.dateWindowDays],
   );
 }

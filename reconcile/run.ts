@@ -2,6 +2,7 @@ import type { Database, Tx } from '../db/database.js';
 import { Decimal, formatAmount } from '../core/money/index.js';
 import { DISCREPANCY_KINDS, matchRun, type DiscrepancyKind, type MatchScope } from './match.js';
 import type { FeeSchedule } from './fees/index.js';
+import type { MatchRule } from './rules.js';
 
 export interface RunSummary {
   provider: string;
@@ -29,6 +30,8 @@ export interface RunRequest {
   ledgerImportId: string | null;
   /** Contracted fee schedules to check every statement line's fee against. */
   feeSchedules?: readonly FeeSchedule[];
+  /** Matching rules in priority order (default DEFAULT_RULES). */
+  rules?: readonly MatchRule[];
 }
 
 /** The run's figures, read from its scratch tables and results (inside the run's transaction). */
@@ -123,6 +126,7 @@ export async function reconcileRun(db: Database, req: RunRequest): Promise<RunSu
       runDate: req.billDate ?? req.period.end.toISOString().slice(0, 10),
       ledgerImportId: req.ledgerImportId,
       ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
+      ...(req.rules ? { rules: req.rules } : {}),
     };
     await matchRun(tx, scope);
     const summary = await summarise(tx, runId, req);

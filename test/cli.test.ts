@@ -168,6 +168,22 @@ describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
     expect(bad.code).toBe(2);
   });
 
+  it('matches with the rules a rules file gives, in its order', async () => {
+    const rules = join(dir, 'rules.json');
+    writeFileSync(rules, JSON.stringify([{ id: 'exact:txn', shape: 'one_to_one', key: 'txn' }]));
+    const out = join(dir, 'rules');
+    const r = await recon(['reconcile', '--provider', 'alipay', '--statement', ALIPAY_ZIP, '--ledger', LEDGER, '--out', out, '--rules', rules], env);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    // GL-1003 has no provider id: only the merchant-reference rule (not given here) could pair it.
+    expect(summary.matched_by_rule).toEqual({ 'exact:txn': 9 });
+    expect(readCsv(join(out, 'discrepancies.csv')).filter((row) => row.order_id === 'AP20261124-0003').map((row) => row.kind)).toEqual(['missing_in_ledger', 'missing_in_statement']);
+    writeFileSync(rules, JSON.stringify([{ id: 'x', shape: 'fuzzy' }]));
+    const bad = await recon(['reconcile', '--provider', 'alipay', '--statement', ALIPAY_ZIP, '--ledger', LEDGER, '--out', out, '--rules', rules], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('rules[0].shape: one of one_to_one, group, proposal');
+  });
+
   it('answers a usage error with exit status 2', async () => {
     const r = await recon(['reconcile', '--provider', 'venmo', '--statement', LEDGER, '--ledger', LEDGER, '--out', dir], env);
     expect(r.code).toBe(2);
