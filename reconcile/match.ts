@@ -84,12 +84,12 @@ const RS_COLUMNS = `l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.curre
             -- a copy is the same movement again: same key, amount and time (a split capture differs)
             row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id), l.gross, l.occurred_at
                                ORDER BY l.statement_file_id, l.line_no) AS copy_no, l.occurred_at,
-            false AS dup_of_matched`;
+            false AS dup_of_matched, false AS paired`;
 const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
             CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
             row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id), e.amount, e.currency
                                ORDER BY e.import_id, e.source_line, e.ledger_id) AS copy_no,
-            false AS dup_of_matched,
+            false AS dup_of_matched, false AS paired,
             e.import_id, e.source_line`;
 
 async function adhocCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
@@ -170,11 +170,11 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
 
   // 4. Leftovers that are further copies of an already paired movement: the row's key (provider id or
   //    merchant reference) points at exactly one movement on the other side, and that one is paired.
-  for (const [side, other, column, otherColumn] of [['rl', 'rs', 'ledger_entry_id', 'statement_line_id'], ['rs', 'rl', 'statement_line_id', 'ledger_entry_id']] as const) {
+  for (const [side, other] of [['rl', 'rs'], ['rs', 'rl']] as const) {
     await tx.query(
       `WITH u AS (
          SELECT x.id, x.type, x.txn_key, x.ref_key FROM ${side} x
-          WHERE x.copy_no = 1 AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${column} = x.id)
+          WHERE x.copy_no = 1 AND NOT x.paired
        ), hits AS (
          SELECT u.id, o.id AS oid FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.txn_key = u.txn_key
          UNION
@@ -185,8 +185,7 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
        UPDATE ${side} SET dup_of_matched = true
          FROM single
         WHERE ${side}.id = single.id
-          AND EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${otherColumn} = single.oid)`,
-      [runId],
+          AND EXISTS (SELECT 1 FROM ${other} o WHERE o.id = single.oid AND o.paired)`,
     );
   }
   // A proposal only stands between rows that are still one-sided.
@@ -230,14 +229,14 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
               s.gross AS s_amount, NULL::numeric AS l_amount, s.fee AS s_fee, NULL::numeric AS l_fee, s.currency AS ccy
          FROM rs s
         WHERE s.copy_no = 1 AND NOT s.dup_of_matched AND s.due_date <= ${due}
-          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = s.id)
+          AND NOT s.paired
        UNION ALL
        SELECT 'duplicate_in_statement', s.id, NULL, NULL, s.gross, NULL, s.fee, NULL, s.currency FROM rs s WHERE s.copy_no > 1 OR s.dup_of_matched
        UNION ALL
        -- ledger-side rows
        SELECT 'missing_in_statement', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM rl l
         WHERE l.copy_no = 1 AND NOT l.dup_of_matched AND l.due_date <= ${due}
-          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = l.id)
+          AND NOT l.paired
        UNION ALL
        SELECT 'duplicate_in_ledger', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM rl l
         WHERE (l.copy_no > 1 OR l.dup_of_matched)
@@ -291,13 +290,13 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
         `INSERT INTO pending_items (run_id, side, ${column}, pending_since, due_date)
          SELECT $1, '${side}', x.id, coalesce(x.pending_since, $2::date), x.due_date FROM ${table} x
           WHERE x.copy_no = 1 AND NOT x.dup_of_matched AND x.due_date > $2::date
-            AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${column} = x.id)`,
+            AND NOT x.paired`,
         [runId, scope.runDate],
       );
       await tx.query(
         `INSERT INTO cleared_items (run_id, side, ${column}, pending_since, cleared_on)
          SELECT $1, '${side}', x.id, x.pending_since, $2::date FROM ${table} x
-          WHERE x.carried AND EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.${column} = x.id)`,
+          WHERE x.carried AND x.paired`,
         [runId, scope.runDate],
       );
     }

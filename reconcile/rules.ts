@@ -53,8 +53,15 @@ const COLUMNS: Record<MatchKey, { s: string; l: string }> = {
   parent_txn: { s: 'parent_txn_id', l: 'provider_txn_id' },
 };
 
-const UNPAIRED_S = `s.copy_no = 1 AND NOT s.dup_of_matched AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.statement_line_id = s.id)`;
-const UNPAIRED_L = `l.copy_no = 1 AND NOT l.dup_of_matched AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = l.id)`;
+// `paired` is kept on the scratch tables as rules pair rows (markPaired): a flag read, not an anti-join
+// against `matches` per rule.
+const UNPAIRED_S = `s.copy_no = 1 AND NOT s.dup_of_matched AND NOT s.paired`;
+const UNPAIRED_L = `l.copy_no = 1 AND NOT l.dup_of_matched AND NOT l.paired`;
+
+async function markPaired(tx: Tx, runId: string, ruleId: string): Promise<void> {
+  await tx.query(`UPDATE rs SET paired = true FROM matches m WHERE m.run_id = $1 AND m.rule = $2 AND m.statement_line_id = rs.id AND NOT rs.paired`, [runId, ruleId]);
+  await tx.query(`UPDATE rl SET paired = true FROM matches m WHERE m.run_id = $1 AND m.rule = $2 AND m.ledger_entry_id = rl.id AND NOT rl.paired`, [runId, ruleId]);
+}
 
 /** Applies one rule inside the run's transaction, on the scratch tables `rs` and `rl`. */
 export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise<void> {
@@ -76,6 +83,7 @@ export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise
         WHERE su.n = 1 AND lu.n = 1`,
       [runId, rule.id, types],
     );
+    await markPaired(tx, runId, rule.id);
     return;
   }
   await tx.query(
@@ -86,6 +94,7 @@ export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise
        FROM su JOIN g USING (type, k) JOIN lu USING (type, k)`,
     [runId, rule.id, types],
   );
+  await markPaired(tx, runId, rule.id);
 }
 
 async function proposeByTolerance(tx: Tx, runId: string, rule: Extract<MatchRule, { shape: 'proposal' }>, types: string[]): Promise<void> {

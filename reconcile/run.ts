@@ -38,7 +38,7 @@ export interface RunRequest {
 export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>): Promise<RunSummary> {
   const [counts] = await tx.query<{ statement_lines: number; ledger_rows: number; matched: number }>(
     `SELECT (SELECT count(*) FROM statement_lines WHERE statement_file_id = ANY($2::bigint[]))::int AS statement_lines,
-            (SELECT count(*) FROM rl WHERE NOT carried AND (due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id)))::int AS ledger_rows,
+            (SELECT count(*) FROM rl WHERE NOT carried AND (due_date IS NOT NULL OR paired))::int AS ledger_rows,
             (SELECT count(DISTINCT statement_line_id) FROM matches WHERE run_id = $1)::int AS matched`,
     [runId, req.statementFileIds],
   );
@@ -60,7 +60,7 @@ export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'pr
        SELECT currency, sum(gross) AS gross, sum(fee) AS fee, sum(net) AS net FROM rs WHERE NOT carried GROUP BY currency
      ), lt AS (
        SELECT currency, sum(signed_amount) AS ledger FROM rl
-        WHERE NOT carried AND (due_date IS NOT NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.run_id = $1 AND m.ledger_entry_id = rl.id))
+        WHERE NOT carried AND (due_date IS NOT NULL OR paired)
         GROUP BY currency
      )
      SELECT coalesce(st.currency, lt.currency) AS currency,
@@ -68,7 +68,6 @@ export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'pr
             coalesce(st.net, 0)::text AS net, coalesce(lt.ledger, 0)::text AS ledger
        FROM st FULL JOIN lt ON lt.currency = st.currency
       ORDER BY 1`,
-    [runId],
   );
   const files = await tx.query<{ original_name: string; sha256: string; layout: string; line_count: number }>(
     `SELECT original_name, sha256, layout, line_count FROM statement_files WHERE id = ANY($1::bigint[]) ORDER BY id`,
