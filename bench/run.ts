@@ -344,7 +344,10 @@ async function runProduct(m: Manifest, scratch: string, tag: string): Promise<Pr
   mkdirSync(home, { recursive: true });
   const logOffset = logSize();
   let stuckOn: string | null = null;
-  const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(scratch, 'cpuprof')}`] : [];
+  // Run the bin as `npx recon` does: with the node flags of its shebang (the heap cap).
+  const shebang = /^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(CLI_PATH, 'utf8').split('\n', 1)[0] ?? '');
+  const binFlags = shebang ? shebang[1]!.trim().split(/\s+/).filter((f) => f !== '') : [];
+  const nodeArgs = [...binFlags, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(scratch, 'cpuprof')}`] : [])];
   try {
     log(`product: reconcile ${m.lines} lines …`);
     const run = await measure(
