@@ -8,6 +8,7 @@ import * as createExceptions from './20261125050000_create_exceptions.js';
 import * as addExpectedFees from './20261125060000_add_expected_fees.js';
 import * as createMatchProposals from './20261125070000_create_match_proposals.js';
 import * as indexStatementLinesByIds from './20261125080000_index_statement_lines_by_ids.js';
+import * as matchesWithoutRowFkChecks from './20261125090000_matches_without_row_fk_checks.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -25,6 +26,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125060000_add_expected_fees', addExpectedFees],
   ['20261125070000_create_match_proposals', createMatchProposals],
   ['20261125080000_index_statement_lines_by_ids', indexStatementLinesByIds],
+  ['20261125090000_matches_without_row_fk_checks', matchesWithoutRowFkChecks],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */
