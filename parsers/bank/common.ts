@@ -1,3 +1,4 @@
+import { pipeWithErrors } from '../common/decode.js';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
@@ -61,8 +62,5 @@ export function cleanText(text: string | null | undefined): string | null {
 
 /** Opens a file decoded with iconv, forwarding read errors (ENOENT, EACCES…) to the decoded stream. */
 export function decodeFile(path: string, encoding: string): Readable {
-  const bytes = createReadStream(path);
-  const text = iconv.decodeStream(encoding) as unknown as Readable;
-  bytes.on('error', (err) => text.destroy(err));
-  return bytes.pipe(text as unknown as NodeJS.WritableStream) as unknown as Readable;
+  return pipeWithErrors(createReadStream(path), iconv.decodeStream(encoding)) as unknown as Readable;
 }
