@@ -89,8 +89,9 @@ export async function loadStep(deps: StepDeps, key: DayKey): Promise<{ statement
   return { statementFileIds: ids, lines };
 }
 
-export async function reconcileStep(deps: StepDeps, key: DayKey): Promise<DailyRunResult> {
-  const { statementFileIds } = await loadStep(deps, key);
+/** Reconciles the day; `loaded` is the result of a `loadStep` the caller already ran (not loaded twice). */
+export async function reconcileStep(deps: StepDeps, key: DayKey, loaded?: { statementFileIds: string[] }): Promise<DailyRunResult> {
+  const { statementFileIds } = loaded ?? (await loadStep(deps, key));
   const fees = deps.config.feesFile ? await loadFeeSchedules(deps.config.feesFile) : undefined;
   const rules = deps.config.rulesFile ? loadMatchRules(deps.config.rulesFile) : undefined;
   return reconcileDay(deps.db, { ...key, statementFileIds, ...(fees ? { feeSchedules: fees.schedules } : {}), ...(rules ? { rules } : {}) });

@@ -236,7 +236,7 @@ async function reconcileOnce(deps: StepDeps, key: DayKey, job: Job): Promise<Rec
     deps.log.info('reconcile.already-done', { runId: String(current.id), version: current.version });
     return { runId: String(current.id), version: current.version, statementLines: current.summary.statement_lines, matched: current.summary.matched, pending: current.summary.pending ?? null, reused: true, changes: { new: current.changes?.new ?? 0, gone: current.changes?.gone ?? 0, changed: current.changes?.changed ?? 0 } };
   }
-  const run = await reconcileStep(deps, key);
+  const run = await reconcileStep(deps, key, { statementFileIds });
   return { runId: run.runId, version: run.version, statementLines: run.summary.statement_lines, matched: run.summary.matched, pending: run.summary.pending ?? null, reused: false, changes: { new: run.changes.new, gone: run.changes.gone, changed: run.changes.changed } };
 }
 
