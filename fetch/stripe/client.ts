@@ -1,3 +1,4 @@
+import { dayBounds, isIsoDate } from '../../core/time.js';
 import Stripe from 'stripe';
 import { UsageError } from '../../core/errors.js';
 import type { FetchContext, FetchRequest, FetchResult, StatementFetcher } from '../contract.js';
@@ -68,27 +69,11 @@ export function defaultStripeColumns(reportType: string): string[] {
   return reportType.startsWith('payout_reconciliation.') ? [...BALANCE_COLUMNS, ...PAYOUT_COLUMNS] : [...BALANCE_COLUMNS];
 }
 
-/** Offset of `zone` from UTC at `utcMs`, in ms. */
-function zoneOffsetMs(zone: string, utcMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(utcMs));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(utcMs / 1000) * 1000;
-}
-
-/** Unix seconds of local midnight of `date` (YYYY-MM-DD) in `zone`. */
-function zonedMidnight(date: string, zone: string): number {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const wall = Date.UTC(y, m - 1, d);
-  let utc = wall - zoneOffsetMs(zone, wall);
-  utc = wall - zoneOffsetMs(zone, utc); // second pass settles a DST change near midnight
-  return Math.floor(utc / 1000);
-}
-
 /** The bill day's interval [00:00, 24:00) in `zone`, as Stripe's Unix-second `interval_start`/`interval_end`. */
 export function dayInterval(billDate: string, zone = 'Etc/UTC'): { start: number; end: number } {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(billDate) || Number.isNaN(Date.parse(billDate))) throw new UsageError(`stripe: bill date must be YYYY-MM-DD, got ${JSON.stringify(billDate)}`);
-  const next = new Date(Date.parse(billDate) + 86_400_000).toISOString().slice(0, 10);
-  return { start: zonedMidnight(billDate, zone), end: zonedMidnight(next, zone) };
+  if (!isIsoDate(billDate)) throw new UsageError(`stripe: bill date must be YYYY-MM-DD, got ${JSON.stringify(billDate)}`);
+  const day = dayBounds(billDate, zone);
+  return { start: Math.floor(day.start.getTime() / 1000), end: Math.floor(day.end.getTime() / 1000) };
 }
 
 export function stripeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StripeFetcherOptions {
