@@ -37,7 +37,9 @@ export interface Database extends Sql {
   close(): Promise<void>;
 }
 
-const COPY_CHUNK_ROWS = 20_000;
+// Rows are sent in chunks of about this many characters: small enough to stay in V8's young generation
+// (a chunk of 20,000 joined rows, ~10 MB, made the garbage collector the biggest cost of a 1M-line load).
+const COPY_CHUNK_CHARS = 64 * 1024;
 
 /** One row in PostgreSQL's CSV COPY format: unquoted empty is NULL, quoted "" is the empty string. */
 export function copyCsvRow(values: readonly CopyValue[]): string {
@@ -53,16 +55,16 @@ export function copyCsvRow(values: readonly CopyValue[]): string {
 }
 
 async function* csvChunks(rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>, counter: { n: number }): AsyncGenerator<string> {
-  let buf: string[] = [];
+  let chunk = '';
   for await (const row of rows) {
-    buf.push(copyCsvRow(row));
+    chunk += copyCsvRow(row);
     counter.n += 1;
-    if (buf.length >= COPY_CHUNK_ROWS) {
-      yield buf.join('');
-      buf = [];
+    if (chunk.length >= COPY_CHUNK_CHARS) {
+      yield chunk;
+      chunk = '';
     }
   }
-  if (buf.length > 0) yield buf.join('');
+  if (chunk !== '') yield chunk;
 }
 
 const ident = (name: string): string => {

@@ -9,6 +9,7 @@ import * as addExpectedFees from './20261125060000_add_expected_fees.js';
 import * as createMatchProposals from './20261125070000_create_match_proposals.js';
 import * as indexStatementLinesByIds from './20261125080000_index_statement_lines_by_ids.js';
 import * as matchesWithoutRowFkChecks from './20261125090000_matches_without_row_fk_checks.js';
+import * as leanBulkTables from './20261126000000_lean_bulk_tables.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,6 +28,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125070000_create_match_proposals', createMatchProposals],
   ['20261125080000_index_statement_lines_by_ids', indexStatementLinesByIds],
   ['20261125090000_matches_without_row_fk_checks', matchesWithoutRowFkChecks],
+  ['20261126000000_lean_bulk_tables', leanBulkTables],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */
