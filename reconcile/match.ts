@@ -84,12 +84,12 @@ const RS_COLUMNS = `l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.curre
             -- a copy is the same movement again: same key, amount and time (a split capture differs)
             row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id), l.gross, l.occurred_at
                                ORDER BY l.statement_file_id, l.line_no) AS copy_no, l.occurred_at,
-            false AS dup_of_matched, false AS paired`;
+            false AS dup_of_matched, false AS paired, NULL::bigint AS group_no`;
 const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
             CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
             row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id), e.amount, e.currency
                                ORDER BY e.import_id, e.source_line, e.ledger_id) AS copy_no,
-            false AS dup_of_matched, false AS paired,
+            false AS dup_of_matched, false AS paired, NULL::bigint AS group_no,
             e.import_id, e.source_line`;
 
 async function adhocCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
@@ -156,9 +156,7 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   await (scope.mode === 'adhoc' ? adhocCandidates(tx, scope) : dailyCandidates(tx, scope));
   const feeCheck = scope.feeSchedules !== undefined && scope.feeSchedules.length > 0;
   if (feeCheck) await computeExpectedFees(tx, scope.feeSchedules!);
-  // The rules are set operations (hash joins and aggregates); only the tolerance rule's range join on
-  // amounts needs an index.
-  await tx.query(`CREATE INDEX ON rl (type, currency, signed_amount)`);
+  // The rules are set operations (hash joins and aggregates) over fresh statistics.
   await tx.query(`ANALYZE rs`);
   await tx.query(`ANALYZE rl`);
 
@@ -199,17 +197,17 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   await tx.query(
     `CREATE TEMP TABLE grp ON COMMIT DROP AS
      WITH gs AS (
-       SELECT g.group_no, min(s.id) AS sid, count(*) AS n, sum(s.gross) AS gross, sum(s.fee) AS fee,
+       SELECT s.group_no, min(s.id) AS sid, count(*) AS n, sum(s.gross) AS gross, sum(s.fee) AS fee,
               min(s.currency) AS ccy, max(s.currency) AS ccy_max,
               sum(s.original_amount) AS original, count(s.original_currency) AS n_original,
               min(s.original_currency) AS occy, max(s.original_currency) AS occy_max
-         FROM (SELECT DISTINCT group_no, statement_line_id FROM matches WHERE run_id = $1) g JOIN rs s ON s.id = g.statement_line_id
-        GROUP BY g.group_no
+         FROM rs s WHERE s.group_no IS NOT NULL
+        GROUP BY s.group_no
      ), gl AS (
-       SELECT g.group_no, min(l.id) AS lid, count(*) AS n, sum(l.signed_amount) AS amount, sum(l.fee) AS fee, count(l.fee) AS n_fee,
+       SELECT l.group_no, min(l.id) AS lid, count(*) AS n, sum(l.signed_amount) AS amount, sum(l.fee) AS fee, count(l.fee) AS n_fee,
               min(l.currency) AS ccy, max(l.currency) AS ccy_max
-         FROM (SELECT DISTINCT group_no, ledger_entry_id FROM matches WHERE run_id = $1) g JOIN rl l ON l.id = g.ledger_entry_id
-        GROUP BY g.group_no
+         FROM rl l WHERE l.group_no IS NOT NULL
+        GROUP BY l.group_no
      )
      SELECT gs.group_no, gs.sid, gl.lid, gs.gross, gs.fee AS s_fee, gl.amount, gl.fee AS l_fee,
             gs.ccy AS s_ccy, gl.ccy AS l_ccy,
@@ -217,10 +215,11 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
             (gs.ccy = gs.ccy_max AND gl.ccy = gl.ccy_max AND gs.n_original = gs.n AND gs.occy = gs.occy_max AND gs.occy = gl.ccy) AS original_currency,
             gs.original, (gl.n_fee = gl.n) AS ledger_fee_given
        FROM gs JOIN gl USING (group_no)`,
-    [runId],
   );
 
-  // Discrepancies, in a stable order: by kind, then statement position, then ledger position.
+  // Discrepancies, in a stable order: by kind, then statement position, then ledger position. They are
+  // few: their lines and rows are fetched by id (index lookups), not by hashing both whole tables.
+  await tx.query(`SET LOCAL enable_nestloop = on`);
   const due = `$4::date`;
   await tx.query(
     `WITH found AS (
@@ -241,8 +240,8 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
        SELECT 'duplicate_in_ledger', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM rl l
         WHERE (l.copy_no > 1 OR l.dup_of_matched)
           AND (l.due_date IS NOT NULL OR EXISTS (
-                SELECT 1 FROM rl f JOIN matches m ON m.run_id = $1 AND m.ledger_entry_id = f.id
-                 WHERE f.copy_no = 1 AND f.type = l.type
+                SELECT 1 FROM rl f
+                 WHERE f.copy_no = 1 AND f.paired AND f.type = l.type
                    AND coalesce(f.txn_key, f.ref_key) = coalesce(l.txn_key, l.ref_key)))
        UNION ALL
        -- paired groups that disagree

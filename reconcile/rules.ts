@@ -53,14 +53,26 @@ const COLUMNS: Record<MatchKey, { s: string; l: string }> = {
   parent_txn: { s: 'parent_txn_id', l: 'provider_txn_id' },
 };
 
-// `paired` is kept on the scratch tables as rules pair rows (markPaired): a flag read, not an anti-join
+// `paired` is kept on the scratch tables as rules pair rows (recordPairs): a flag read, not an anti-join
 // against `matches` per rule.
 const UNPAIRED_S = `s.copy_no = 1 AND NOT s.dup_of_matched AND NOT s.paired`;
 const UNPAIRED_L = `l.copy_no = 1 AND NOT l.dup_of_matched AND NOT l.paired`;
 
-async function markPaired(tx: Tx, runId: string, ruleId: string): Promise<void> {
-  await tx.query(`UPDATE rs SET paired = true FROM matches m WHERE m.run_id = $1 AND m.rule = $2 AND m.statement_line_id = rs.id AND NOT rs.paired`, [runId, ruleId]);
-  await tx.query(`UPDATE rl SET paired = true FROM matches m WHERE m.run_id = $1 AND m.rule = $2 AND m.ledger_entry_id = rl.id AND NOT rl.paired`, [runId, ruleId]);
+/**
+ * Records the pairs a rule found (scratch table `newp`: sid, lid, group_no) as the run's matches, and
+ * flags both sides with their group: later rules skip them, and the comparison aggregates each side
+ * by its group without going back to `matches`.
+ */
+async function recordPairs(tx: Tx, runId: string, ruleId: string, oneToOne: boolean): Promise<void> {
+  await tx.query(
+    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no) SELECT $1, sid, lid, $2, group_no FROM newp`,
+    [runId, ruleId],
+  );
+  // A 1:1 rule names each line and row once; a group names them once per member of the other side.
+  const distinct = (col: string) => (oneToOne ? `SELECT ${col} AS id, group_no FROM newp` : `SELECT DISTINCT ${col} AS id, group_no FROM newp`);
+  await tx.query(`UPDATE rs SET paired = true, group_no = n.group_no FROM (${distinct('sid')}) n WHERE rs.id = n.id`);
+  await tx.query(`UPDATE rl SET paired = true, group_no = n.group_no FROM (${distinct('lid')}) n WHERE rl.id = n.id`);
+  await tx.query(`DROP TABLE newp`);
 }
 
 /** Applies one rule inside the run's transaction, on the scratch tables `rs` and `rl`. */
@@ -71,46 +83,48 @@ export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise
   // Candidates with how many share their key on their side (a window count: one pass, no self-join).
   const candidates = `
      su AS (SELECT s.id, s.type, s.${sk} AS k, count(*) OVER (PARTITION BY s.type, s.${sk}) AS n
-              FROM rs s WHERE ${UNPAIRED_S} AND s.${sk} IS NOT NULL AND s.type = ANY($3::text[])),
+              FROM rs s WHERE ${UNPAIRED_S} AND s.${sk} IS NOT NULL AND s.type = ANY($1::text[])),
      lu AS (SELECT l.id, l.type, l.${lk} AS k, count(*) OVER (PARTITION BY l.type, l.${lk}) AS n
-              FROM rl l WHERE ${UNPAIRED_L} AND l.${lk} IS NOT NULL AND l.type = ANY($3::text[]))`;
+              FROM rl l WHERE ${UNPAIRED_L} AND l.${lk} IS NOT NULL AND l.type = ANY($1::text[]))`;
   if (rule.shape === 'one_to_one') {
     await tx.query(
-      `WITH ${candidates}
-       INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no)
-       SELECT $1, su.id, lu.id, $2, su.id
+      `CREATE TEMP TABLE newp ON COMMIT DROP AS
+       WITH ${candidates}
+       SELECT su.id AS sid, lu.id AS lid, su.id AS group_no
          FROM su JOIN lu USING (type, k)
         WHERE su.n = 1 AND lu.n = 1`,
-      [runId, rule.id, types],
+      [types],
     );
-    await markPaired(tx, runId, rule.id);
-    return;
+  } else {
+    await tx.query(
+      `CREATE TEMP TABLE newp ON COMMIT DROP AS
+       WITH ${candidates},
+            g AS (SELECT su.type, su.k, min(su.id) AS group_no FROM su WHERE EXISTS (SELECT 1 FROM lu WHERE lu.type = su.type AND lu.k = su.k) GROUP BY su.type, su.k)
+       SELECT su.id AS sid, lu.id AS lid, g.group_no
+         FROM su JOIN g USING (type, k) JOIN lu USING (type, k)`,
+      [types],
+    );
   }
-  await tx.query(
-    `WITH ${candidates},
-          g AS (SELECT su.type, su.k, min(su.id) AS group_no FROM su WHERE EXISTS (SELECT 1 FROM lu WHERE lu.type = su.type AND lu.k = su.k) GROUP BY su.type, su.k)
-     INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no)
-     SELECT $1, su.id, lu.id, $2, g.group_no
-       FROM su JOIN g USING (type, k) JOIN lu USING (type, k)`,
-    [runId, rule.id, types],
-  );
-  await markPaired(tx, runId, rule.id);
+  await recordPairs(tx, runId, rule.id, rule.shape === 'one_to_one');
 }
 
 async function proposeByTolerance(tx: Tx, runId: string, rule: Extract<MatchRule, { shape: 'proposal' }>, types: string[]): Promise<void> {
   const abs = rule.amountAbsolute ?? '0';
   const rel = rule.amountRelative ?? '0';
-  // Few rows are left unpaired by now: with fresh statistics, a nested loop over the amount index
+  // Few rows are left unpaired by now: they are copied out and indexed on amount, and a nested loop
   // finds each line's candidates in its tolerance band instead of comparing every pair.
-  await tx.query(`ANALYZE rs`);
-  await tx.query(`ANALYZE rl`);
+  await tx.query(
+    `CREATE TEMP TABLE tol_l ON COMMIT DROP AS SELECT l.* FROM rl l WHERE ${UNPAIRED_L} AND l.type = ANY($1::text[])`,
+    [types],
+  );
+  await tx.query(`CREATE INDEX ON tol_l (type, currency, signed_amount)`);
+  await tx.query(`ANALYZE tol_l`);
   await tx.query(`SET LOCAL enable_nestloop = on`);
   await tx.query(
     `WITH su AS (SELECT s.* FROM rs s WHERE ${UNPAIRED_S} AND s.type = ANY($3::text[])),
-          lu AS (SELECT l.* FROM rl l WHERE ${UNPAIRED_L} AND l.type = ANY($3::text[])),
           cand AS (
             SELECT su.id AS sid, lu.id AS lid, su.gross - lu.signed_amount AS diff
-              FROM su JOIN lu ON lu.type = su.type AND lu.currency = su.currency
+              FROM su JOIN tol_l lu ON lu.type = su.type AND lu.currency = su.currency
                AND lu.signed_amount BETWEEN su.gross - greatest($4::numeric, abs(su.gross) * $5::numeric * 2)
                                         AND su.gross + greatest($4::numeric, abs(su.gross) * $5::numeric * 2)
              WHERE abs(su.gross - lu.signed_amount) <= greatest($4::numeric, round(abs(lu.signed_amount) * $5::numeric, $6::int))
@@ -123,6 +137,7 @@ async function proposeByTolerance(tx: Tx, runId: string, rule: Extract<MatchRule
     [runId, rule.id, types, abs, rel, rule.relativePlaces ?? 2, rule.dateWindowDays],
   );
   await tx.query(`SET LOCAL enable_nestloop = off`);
+  await tx.query(`DROP TABLE tol_l`);
 }
 
 /** Reads a rules file (a JSON array of rules, in priority order), refusing anything it does not know. */
