@@ -21,6 +21,8 @@ export interface Tx extends Sql {
    * produced, so a file of any size loads in bounded memory. Returns the number of rows.
    */
   copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number>;
+  /** The same, for rows already written as CSV lines (`csvField` values joined by commas, each ending in a line break). */
+  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>): Promise<number>;
 }
 
 /**
@@ -37,29 +39,38 @@ export interface Database extends Sql {
   close(): Promise<void>;
 }
 
-// Rows are sent in chunks of about this many characters: small enough to stay in V8's young generation
-// (a chunk of 20,000 joined rows, ~10 MB, made the garbage collector the biggest cost of a 1M-line load).
+// Rows are sent to the server in chunks of about this many characters: small enough to stay in V8's
+// young generation (chunks of 20,000 joined rows, ~10 MB, made the garbage collector the biggest cost
+// of a 1M-line load). PGlite runs one COPY statement per chunk, so it gets bigger ones.
 const COPY_CHUNK_CHARS = 64 * 1024;
+const PGLITE_COPY_CHUNK_CHARS = 8 * 1024 * 1024;
 
-/** One row in PostgreSQL's CSV COPY format: unquoted empty is NULL, quoted "" is the empty string. */
+// Quoted: what CSV needs quoted, and a backslash (so that no value reads as the \. end marker).
+// White space needs nothing: in CSV format PostgreSQL keeps every character of an unquoted value.
+const NEEDS_QUOTES = /[",\r\n\\]/;
+const QUOTE = /"/g;
+
+/** One value in PostgreSQL's CSV COPY format: unquoted empty is NULL, quoted "" is the empty string. */
+export function csvField(v: CopyValue | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (v === '' || NEEDS_QUOTES.test(v)) return `"${v.replace(QUOTE, '""')}"`;
+  return v;
+}
+
+/** One row in PostgreSQL's CSV COPY format, with its line break. */
 export function copyCsvRow(values: readonly CopyValue[]): string {
-  let out = '';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ',';
-    const v = values[i];
-    if (v === null || v === undefined) continue;
-    if (v === '' || /[",\r\n\\]/.test(v) || v.trim() !== v) out += `"${v.replace(/"/g, '""')}"`;
-    else out += v;
-  }
+  let out = csvField(values[0]);
+  for (let i = 1; i < values.length; i++) out += ',' + csvField(values[i]);
   return out + '\n';
 }
 
-async function* csvChunks(rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>, counter: { n: number }): AsyncGenerator<string> {
+/** Writes items as CSV lines joined into chunks of about `chunkChars` characters, counting the lines. */
+async function* csvChunks<T>(items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, counter: { n: number }, chunkChars: number): AsyncGenerator<string> {
   let chunk = '';
-  for await (const row of rows) {
-    chunk += copyCsvRow(row);
+  for await (const item of items) {
+    chunk += toLine(item);
     counter.n += 1;
-    if (chunk.length >= COPY_CHUNK_CHARS) {
+    if (chunk.length >= chunkChars) {
       yield chunk;
       chunk = '';
     }
@@ -84,12 +95,19 @@ class PgTx implements Tx {
     const res = await this.client.query(sql, params as unknown[]);
     return res.rows as T[];
   }
-  async copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
+  copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
+    return this.copy(table, columns, rows, copyCsvRow);
+  }
+  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>): Promise<number> {
+    return this.copy(table, columns, lines, (line) => line);
+  }
+  private async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string): Promise<number> {
     const counter = { n: 0 };
     const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN')));
-    await pipeline(Readable.from(csvChunks(rows, counter)), stream);
+    await pipeline(Readable.from(csvChunks(items, toLine, counter, COPY_CHUNK_CHARS)), stream);
     return counter.n;
   }
+
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -134,14 +152,21 @@ class PgliteTx implements Tx {
     const res = await this.db.query<T>(sql, params as unknown[]);
     return res.rows;
   }
-  async copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
+  copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
+    return this.copy(table, columns, rows, copyCsvRow);
+  }
+  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>): Promise<number> {
+    return this.copy(table, columns, lines, (line) => line);
+  }
+  private async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string): Promise<number> {
     // PGlite has no COPY FROM STDIN; it reads '/dev/blob'. One COPY per chunk keeps memory bounded.
     const counter = { n: 0 };
-    for await (const chunk of csvChunks(rows, counter)) {
+    for await (const chunk of csvChunks(items, toLine, counter, PGLITE_COPY_CHUNK_CHARS)) {
       await this.db.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([chunk]) });
     }
     return counter.n;
   }
+
 }
 
 async function openPglite(dataDir: string | null): Promise<Database> {

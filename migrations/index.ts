@@ -10,6 +10,7 @@ import * as createMatchProposals from './20261125070000_create_match_proposals.j
 import * as indexStatementLinesByIds from './20261125080000_index_statement_lines_by_ids.js';
 import * as matchesWithoutRowFkChecks from './20261125090000_matches_without_row_fk_checks.js';
 import * as leanBulkTables from './20261126000000_lean_bulk_tables.js';
+import * as matchesKeyedByPair from './20261126010000_matches_keyed_by_pair.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -29,6 +30,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125080000_index_statement_lines_by_ids', indexStatementLinesByIds],
   ['20261125090000_matches_without_row_fk_checks', matchesWithoutRowFkChecks],
   ['20261126000000_lean_bulk_tables', leanBulkTables],
+  ['20261126010000_matches_keyed_by_pair', matchesKeyedByPair],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

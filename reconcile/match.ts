@@ -84,7 +84,7 @@ const RS_COLUMNS = `l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.curre
             -- a copy is the same movement again: same key, amount and time (a split capture differs)
             row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id), l.gross, l.occurred_at
                                ORDER BY l.statement_file_id, l.line_no) AS copy_no, l.occurred_at,
-            false AS dup_of_matched, false AS paired, NULL::bigint AS group_no`;
+            false AS dup_of_matched, false AS paired, NULL::bigint AS group_no, NULL::text AS rule`;
 const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
             CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
             row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id), e.amount, e.currency
@@ -174,16 +174,15 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
          SELECT x.id, x.type, x.txn_key, x.ref_key FROM ${side} x
           WHERE x.copy_no = 1 AND NOT x.paired
        ), hits AS (
-         SELECT u.id, o.id AS oid FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.txn_key = u.txn_key
+         SELECT u.id, o.id AS oid, o.paired FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.txn_key = u.txn_key
          UNION
-         SELECT u.id, o.id FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.ref_key = u.ref_key
+         SELECT u.id, o.id, o.paired FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.ref_key = u.ref_key
        ), single AS (
-         SELECT id, min(oid) AS oid FROM hits GROUP BY id HAVING count(*) = 1
+         SELECT id FROM hits GROUP BY id HAVING count(*) = 1 AND bool_and(paired)
        )
        UPDATE ${side} SET dup_of_matched = true
          FROM single
-        WHERE ${side}.id = single.id
-          AND EXISTS (SELECT 1 FROM ${other} o WHERE o.id = single.oid AND o.paired)`,
+        WHERE ${side}.id = single.id`,
     );
   }
   // A proposal only stands between rows that are still one-sided.

@@ -36,24 +36,22 @@ export interface RunRequest {
 
 /** The run's figures, read from its scratch tables and results (inside the run's transaction). */
 export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>): Promise<RunSummary> {
-  const [counts] = await tx.query<{ statement_lines: number; ledger_rows: number; matched: number }>(
-    `SELECT (SELECT count(*) FROM statement_lines WHERE statement_file_id = ANY($2::bigint[]))::int AS statement_lines,
-            (SELECT count(*) FROM rl WHERE NOT carried AND (due_date IS NOT NULL OR paired))::int AS ledger_rows,
-            (SELECT count(DISTINCT statement_line_id) FROM matches WHERE run_id = $1)::int AS matched`,
-    [runId, req.statementFileIds],
+  // Each line of the run is one row of \`rs\` (lines that are not payments, refunds or chargebacks are
+  // counted from the statement), paired by at most one rule.
+  const [counts] = await tx.query<{ ledger_rows: number; matched: number }>(
+    `SELECT (SELECT count(*) FROM rl WHERE NOT carried AND (due_date IS NOT NULL OR paired))::int AS ledger_rows,
+            (SELECT count(*) FROM rs WHERE paired)::int AS matched`,
   );
   const kinds = await tx.query<{ kind: DiscrepancyKind; n: number }>(
     `SELECT kind, count(*)::int AS n FROM discrepancies WHERE run_id = $1 GROUP BY kind`,
     [runId],
   );
-  const rules = await tx.query<{ rule: string; n: number }>(
-    `SELECT rule, count(DISTINCT statement_line_id)::int AS n FROM matches WHERE run_id = $1 GROUP BY rule ORDER BY rule`,
-    [runId],
-  );
+  const rules = await tx.query<{ rule: string; n: number }>(`SELECT rule, count(*)::int AS n FROM rs WHERE paired GROUP BY rule ORDER BY rule`);
   const types = await tx.query<{ type: string; n: number }>(
     `SELECT type, count(*)::int AS n FROM statement_lines WHERE statement_file_id = ANY($1::bigint[]) GROUP BY type ORDER BY type`,
     [req.statementFileIds],
   );
+  const statementLines = types.reduce((n, t) => n + t.n, 0);
   const totals = await tx.query<{ currency: string; gross: string; fee: string; net: string; ledger: string }>(
     `WITH st AS (
        -- this run's own lines and rows: items carried from an earlier day were counted on their day
@@ -76,7 +74,7 @@ export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'pr
   const fmt = (v: string, ccy: string) => formatAmount(new Decimal(v), ccy);
   return {
     provider: req.provider,
-    statement_lines: counts!.statement_lines,
+    statement_lines: statementLines,
     ledger_rows: counts!.ledger_rows,
     matched: counts!.matched,
     discrepancies: Object.fromEntries(DISCREPANCY_KINDS.map((k) => [k, kinds.find((r) => r.kind === k)?.n ?? 0])) as Record<DiscrepancyKind, number>,

@@ -1,4 +1,4 @@
-import type { Database, CopyValue } from '../db/database.js';
+import { csvField, type Database } from '../db/database.js';
 import type { ParseOptions, ProviderId, StatementLine, StatementParser, StatementSummary } from '../parsers/contract.js';
 import { statementKeys } from '../reconcile/keys.js';
 import { archiveOriginal } from './archive.js';
@@ -28,17 +28,25 @@ const LINE_COLUMNS = [
   'description', 'needs_review', 'txn_key', 'ref_key', 'extra',
 ] as const;
 
-function lineRow(fileId: string, lineNo: number, l: StatementLine): CopyValue[] {
+/**
+ * One statement line as a COPY CSV line, written directly: numbers, instants and flags are quote-free by
+ * construction; every text that comes from the file goes through `csvField`.
+ */
+function lineCsv(filePrefix: string, lineNo: number, l: StatementLine): string {
   const keys = statementKeys(l);
-  const extra = Object.keys(l.extra).length > 0 ? JSON.stringify(l.extra) : null;
-  return [
-    fileId, String(lineNo), l.source.member, String(l.source.line), l.provider, l.type,
-    l.providerTxnId, l.parentTxnId, l.merchantRef, l.merchantOrderId,
-    l.gross.toFixed(), l.fee.toFixed(), l.net.toFixed(), l.currency,
-    l.original ? l.original.amount.toFixed() : null, l.original ? l.original.currency : null, l.occurredAt.toISOString(),
-    l.paymentMethod, l.wallet, l.status, l.description, l.needsReview ? 't' : 'f',
-    keys.txnKey, keys.refKey, extra,
-  ];
+  let extra: string | null = null;
+  for (const _ in l.extra) {
+    extra = JSON.stringify(l.extra);
+    break;
+  }
+  return (
+    `${filePrefix}${lineNo},${csvField(l.source.member)},${l.source.line},${csvField(l.provider)},${l.type},` +
+    `${csvField(l.providerTxnId)},${csvField(l.parentTxnId)},${csvField(l.merchantRef)},${csvField(l.merchantOrderId)},` +
+    `${l.gross.toFixed()},${l.fee.toFixed()},${l.net.toFixed()},${csvField(l.currency)},` +
+    `${l.original ? l.original.amount.toFixed() : ''},${csvField(l.original ? l.original.currency : null)},${l.occurredAt.toISOString()},` +
+    `${csvField(l.paymentMethod)},${csvField(l.wallet)},${csvField(l.status)},${csvField(l.description)},${l.needsReview ? 't' : 'f'},` +
+    `${csvField(keys.txnKey)},${csvField(keys.refKey)},${csvField(extra)}\n`
+  );
 }
 
 interface FileRow {
@@ -120,15 +128,16 @@ export async function loadStatement(
     let lineNo = 0;
     let first: Date | null = null;
     let last: Date | null = null;
-    async function* rows(): AsyncGenerator<CopyValue[]> {
+    const filePrefix = `${fileId},`;
+    async function* rows(): AsyncGenerator<string> {
       for await (const line of parsed) {
         lineNo += 1;
         if (first === null || line.occurredAt < first) first = line.occurredAt;
         if (last === null || line.occurredAt > last) last = line.occurredAt;
-        yield lineRow(fileId, lineNo, line);
+        yield lineCsv(filePrefix, lineNo, line);
       }
     }
-    await tx.copyFrom('statement_lines', LINE_COLUMNS, rows());
+    await tx.copyFromLines('statement_lines', LINE_COLUMNS, rows());
     const summary = await parsed.summary;
 
     await tx.query(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Decimal, formatAmount, fromScaledInteger, minorUnits, parseDecimal, roundToMinor } from '../core/money/index.js';
+import { Decimal, DecimalSum, formatAmount, fromScaledInteger, minorUnits, parseDecimal, roundToMinor } from '../core/money/index.js';
 
 describe('money', () => {
   it('knows each currency’s minor units as data', () => {
@@ -35,5 +35,28 @@ describe('money', () => {
 
   it('reads integer-scaled amounts (PayPal: ×100 in every currency)', () => {
     expect(fromScaledInteger('15000', 2).toFixed(2)).toBe('150.00');
+  });
+});
+
+describe('DecimalSum', () => {
+  it('adds decimal numerals exactly, whatever their sign and number of decimals', () => {
+    const texts = ['0.00', '26.64', '-0.15984', '+7', '.5', '3.', '-12.000000001', '0.1234567891', '99999999999999.99'];
+    const s = new DecimalSum();
+    for (const t of texts) s.add(t);
+    const expected = texts.reduce((acc, t) => acc.plus(new Decimal(t)), new Decimal(0));
+    expect(s.value().toFixed()).toBe(expected.toFixed());
+    expect(s.value().toFixed()).toBe('100000000000025.0936167881');
+  });
+
+  it('is zero until something that is not zero is added, and takes computed Decimals too', () => {
+    const s = new DecimalSum();
+    s.add('0.00');
+    s.add('-0');
+    expect(s.isZero()).toBe(true);
+    expect(s.value().toFixed()).toBe('0');
+    s.add('-1.5');
+    s.addDecimal(new Decimal('0.25'));
+    expect(s.isZero()).toBe(false);
+    expect(s.value().toFixed()).toBe('-1.25');
   });
 });

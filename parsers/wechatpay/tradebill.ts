@@ -1,9 +1,9 @@
 import { StatementFormatError } from '../../core/errors.js';
-import { Decimal, ZERO, isKnownCurrency, type Decimal as DecimalT } from '../../core/money/index.js';
+import { Decimal, DecimalSum, isDecimalText, isKnownCurrency, type Decimal as DecimalT } from '../../core/money/index.js';
 import { parseNaiveTime } from '../../core/time.js';
 import { LINE_TYPES, type ControlTotal, type LineType, type ParseOptions, type StatementLine, type StatementSummary } from '../contract.js';
 import { ControlTotals } from '../common/control-totals.js';
-import { amountField, orNull } from '../common/fields.js';
+import { orNull } from '../common/fields.js';
 import type { TextLine } from '../common/text-lines.js';
 import {
   HISTORIC_SETTLEMENT_NAME,
@@ -23,6 +23,9 @@ const EXTRA_COLUMNS: TradeColumn[] = [
   'appId', 'mchId', 'subMchId', 'deviceInfo', 'openId', 'bankType', 'couponAmount', 'refundApplyTime', 'refundSuccessTime',
   'rechargeRefundAmount', 'refundType', 'refundStatus', 'attach', 'rate', 'orderAmount', 'requestedRefundAmount', 'rateRemark',
 ];
+
+/** A checked decimal numeral that is zero (`0`, `0.00`, `.0`). */
+const ZERO_TEXT = /^[+-]?0*\.?0*$/;
 
 /** `0` is how the trade bill writes "none" in id columns (特约商户号, 微信退款单号/商户退款单号 on payment rows). */
 const idOrNull = (text: string | undefined): string | null => {
@@ -65,62 +68,74 @@ export async function* parseTradeBill(
   }
   const isRefundLayout = layout === 'REFUND' || layout === 'historic.REFUND';
 
-  // Running totals: one per summed detail column, plus what the canonical measures need.
-  const sums = new Map<TradeColumn, DecimalT>();
-  for (const [, col] of TRADE_SUMMED) if (columns.has(col)) sums.set(col, ZERO);
+  // Column positions resolved once; -1 where the layout has no such column.
+  const at = (k: TradeColumn): number => columns.get(k)?.index ?? -1;
+  const nameOf = (k: TradeColumn): string => columns.get(k)?.name ?? TRADE_COLUMNS[k][0];
+  const ix = {
+    tradeTime: at('tradeTime'), currency: at('currency'), settlement: at('settlementAmount'), refund: at('refundAmount'),
+    fee: at('fee'), tradeState: at('tradeState'), refundStatus: at('refundStatus'), mchId: at('mchId'),
+    transactionId: at('transactionId'), outTradeNo: at('outTradeNo'), refundId: at('refundId'), outRefundNo: at('outRefundNo'),
+    tradeType: at('tradeType'), body: at('body'),
+  };
+  // Running totals (exact, BigInt-scaled): one per summed detail column present, plus what the
+  // canonical measures need.
+  const sums = new Map<TradeColumn, DecimalSum>();
+  for (const [, col] of TRADE_SUMMED) if (columns.has(col)) sums.set(col, new DecimalSum());
+  const settlementSum = sums.get('settlementAmount')!;
+  const feeSum = sums.get('fee')!;
+  const refundSum = sums.get('refundAmount');
+  // Unsigned amount columns that are only checked and summed (empty counts as zero).
+  const checkedOnly = (['rechargeRefundAmount', 'orderAmount', 'requestedRefundAmount', 'couponAmount'] as const)
+    .filter((k) => columns.has(k))
+    .map((k) => ({ key: k, index: at(k), name: nameOf(k), sum: sums.get(k) }));
+  const extraColumns = EXTRA_COLUMNS.filter((k) => columns.has(k)).map((k) => ({ index: at(k), name: nameOf(k), id: k === 'subMchId' }));
+  const idColumnsOutsideRefunds = (['refundId', 'outRefundNo'] as const).filter((k) => columns.has(k)).map((k) => ({ index: at(k), name: nameOf(k) }));
   let count = 0;
-  let settlementOutsidePayments = ZERO;
-  let refundOutsideRefunds = ZERO;
+  const settlementOutsidePayments = new DecimalSum();
+  const refundOutsideRefunds = new DecimalSum();
   let account: string | null | undefined;
   let currency: string | null | undefined;
 
   for await (const ev of billBody(lines, file, headerRow.line, header.length, '总交易单数')) {
     if (ev.kind === 'row') {
       const { line, cells } = ev;
-      const cell = (k: TradeColumn): string | undefined => {
-        const c = columns.get(k);
-        return c === undefined ? undefined : cells[c.index];
-      };
-      const loc = (k: TradeColumn) => ({ file, line, field: columns.get(k)?.name ?? TRADE_COLUMNS[k][0] });
-      const amount = (k: TradeColumn, opts: { signed?: boolean; emptyAsZero?: boolean } = {}): DecimalT | undefined => {
-        const text = cell(k);
-        if (text === undefined) return undefined;
-        const v = amountField(text, loc(k), opts.emptyAsZero ? { emptyAs: ZERO } : {});
-        if (!opts.signed && v.isNegative()) {
-          throw new StatementFormatError('bad_amount', loc(k), `${JSON.stringify(text)} is negative where the bill writes unsigned amounts`);
+      /** An amount cell's text, checked: a plain decimal (unsigned unless `signed`); empty is zero where allowed. */
+      const amountText = (index: number, field: string, signed: boolean, emptyAsZero: boolean): string => {
+        const raw = cells[index]!;
+        const t = raw.trim();
+        if (t === '' && emptyAsZero) return '0';
+        if (!isDecimalText(t)) throw new StatementFormatError('bad_amount', { file, line, field }, `${JSON.stringify(raw)} is not a decimal amount`);
+        if (!signed && t.charCodeAt(0) === 45) {
+          throw new StatementFormatError('bad_amount', { file, line, field }, `${JSON.stringify(raw)} is negative where the bill writes unsigned amounts`);
         }
-        return v;
+        return t;
       };
 
-      const timeText = cell('tradeTime') ?? '';
+      const timeText = ix.tradeTime < 0 ? '' : cells[ix.tradeTime]!;
       const occurredAt = parseNaiveTime(timeText, WECHATPAY_TIME_ZONE);
       if (occurredAt === undefined) {
-        throw new StatementFormatError('bad_date', loc('tradeTime'), `${JSON.stringify(timeText)} is not a yyyy-MM-dd HH:mm:ss time`);
+        throw new StatementFormatError('bad_date', { file, line, field: nameOf('tradeTime') }, `${JSON.stringify(timeText)} is not a yyyy-MM-dd HH:mm:ss time`);
       }
-      const cur = (cell('currency') ?? '').trim();
-      if (!isKnownCurrency(cur)) throw new StatementFormatError('bad_currency', loc('currency'), `${JSON.stringify(cur)} is not an ISO 4217 currency code`);
+      const cur = (ix.currency < 0 ? '' : cells[ix.currency]!).trim();
+      if (!isKnownCurrency(cur)) throw new StatementFormatError('bad_currency', { file, line, field: nameOf('currency') }, `${JSON.stringify(cur)} is not an ISO 4217 currency code`);
 
-      const settlement = amount('settlementAmount')!;
-      const refundAmount = amount('refundAmount', { emptyAsZero: true });
-      const fee = amount('fee', { signed: true })!;
-      const rowSums = new Map<TradeColumn, DecimalT>([
-        ['settlementAmount', settlement],
-        ['fee', fee],
-      ]);
-      if (refundAmount !== undefined) rowSums.set('refundAmount', refundAmount);
-      for (const k of ['rechargeRefundAmount', 'orderAmount', 'requestedRefundAmount'] as const) {
-        const v = amount(k, { emptyAsZero: true });
-        if (v !== undefined) rowSums.set(k, v);
+      const settlementText = amountText(ix.settlement, nameOf('settlementAmount'), false, false);
+      const refundText = ix.refund < 0 ? undefined : amountText(ix.refund, nameOf('refundAmount'), false, true);
+      const feeText = amountText(ix.fee, nameOf('fee'), true, false);
+      settlementSum.add(settlementText);
+      feeSum.add(feeText);
+      if (refundText !== undefined) refundSum!.add(refundText);
+      // Other amount columns are kept as text in `extra`, but must still be amounts (and add up).
+      for (const c of checkedOnly) {
+        const t = amountText(c.index, c.name, false, true);
+        c.sum?.add(t);
       }
-      // Other amount columns are kept as text in `extra`, but must still be amounts.
-      amount('couponAmount', { emptyAsZero: true });
-      for (const [k, v] of rowSums) sums.set(k, sums.get(k)!.plus(v));
 
-      const state = (cell('tradeState') ?? '').trim();
-      const refundStatus = orNull(cell('refundStatus'));
+      const state = (ix.tradeState < 0 ? '' : cells[ix.tradeState]!).trim();
+      const refundStatus = ix.refundStatus < 0 ? null : orNull(cells[ix.refundStatus]);
       let type: LineType;
       let needsReview = false;
-      if (isRefundLayout || (state === 'REFUND' && refundAmount !== undefined)) {
+      if (isRefundLayout || (state === 'REFUND' && refundText !== undefined)) {
         type = 'refund';
         // Every row of a REFUND bill is a refund; one with another 交易状态, or a refund not (yet) SUCCESS
         // (PROCESSING / FAIL / CHANGE are snapshots at bill time), is kept but flagged.
@@ -136,57 +151,56 @@ export async function* parseTradeBill(
         needsReview = true;
       }
 
+      const fee = new Decimal(feeText);
       let gross: DecimalT;
-      if (type === 'payment') gross = settlement;
-      else if (type === 'refund') gross = (refundAmount ?? ZERO).negated();
-      else gross = settlement.minus(refundAmount ?? ZERO);
-      if (type !== 'payment') settlementOutsidePayments = settlementOutsidePayments.plus(settlement);
-      if (type !== 'refund') refundOutsideRefunds = refundOutsideRefunds.plus(refundAmount ?? ZERO);
+      if (type === 'payment') gross = new Decimal(settlementText);
+      else if (type === 'refund') gross = new Decimal(refundText ?? '0').negated();
+      else gross = new Decimal(settlementText).minus(refundText ?? '0');
+      const settlementIsZero = ZERO_TEXT.test(settlementText);
+      const refundIsZero = refundText === undefined || ZERO_TEXT.test(refundText);
+      if (type !== 'payment' && !settlementIsZero) settlementOutsidePayments.add(settlementText);
+      if (type !== 'refund' && !refundIsZero) refundOutsideRefunds.add(refundText!);
 
       const extra: Record<string, string> = {};
-      const keep = (k: TradeColumn) => {
-        const v = orNull(cell(k));
-        if (v !== null) extra[columns.get(k)!.name] = v;
-      };
-      for (const k of EXTRA_COLUMNS) {
-        if (k === 'subMchId') {
-          const v = idOrNull(cell(k));
-          if (v !== null) extra[columns.get(k)!.name] = v;
-        } else keep(k);
+      for (const c of extraColumns) {
+        const v = c.id ? idOrNull(cells[c.index]) : orNull(cells[c.index]);
+        if (v !== null) extra[c.name] = v;
       }
       // Amounts that the line's type does not carry in `gross`, when not zero: kept, never lost.
-      if (type !== 'payment' && !settlement.isZero()) keep('settlementAmount');
-      if (type !== 'refund' && refundAmount !== undefined && !refundAmount.isZero()) keep('refundAmount');
+      if (type !== 'payment' && !settlementIsZero) extra[nameOf('settlementAmount')] = cells[ix.settlement]!.trim();
+      if (type !== 'refund' && !refundIsZero) extra[nameOf('refundAmount')] = cells[ix.refund]!.trim();
       if (type !== 'refund') {
-        for (const k of ['refundId', 'outRefundNo'] as const) {
-          const v = idOrNull(cell(k));
-          if (v !== null) extra[columns.get(k)!.name] = v;
+        for (const c of idColumnsOutsideRefunds) {
+          const v = idOrNull(cells[c.index]);
+          if (v !== null) extra[c.name] = v;
         }
       }
 
-      const mch = orNull(cell('mchId'));
+      const mch = ix.mchId < 0 ? null : orNull(cells[ix.mchId]);
       account = account === undefined ? mch : account === mch ? account : null;
       currency = currency === undefined ? cur : currency === cur ? currency : null;
       count += 1;
 
-      const transactionId = idOrNull(cell('transactionId'));
-      const outTradeNo = idOrNull(cell('outTradeNo'));
+      const transactionId = ix.transactionId < 0 ? null : idOrNull(cells[ix.transactionId]);
+      const outTradeNo = ix.outTradeNo < 0 ? null : idOrNull(cells[ix.outTradeNo]);
+      const refundId = ix.refundId < 0 ? null : idOrNull(cells[ix.refundId]);
+      const outRefundNo = ix.outRefundNo < 0 ? null : idOrNull(cells[ix.outRefundNo]);
       yield {
         provider: 'wechatpay',
         type,
-        providerTxnId: type === 'refund' ? idOrNull(cell('refundId')) : transactionId,
+        providerTxnId: type === 'refund' ? refundId : transactionId,
         parentTxnId: type === 'refund' ? transactionId : null,
-        merchantRef: type === 'refund' ? idOrNull(cell('outRefundNo')) : outTradeNo,
+        merchantRef: type === 'refund' ? outRefundNo : outTradeNo,
         merchantOrderId: type === 'refund' ? outTradeNo : null,
         gross,
         fee,
         net: gross.minus(fee),
         currency: cur,
         occurredAt,
-        paymentMethod: orNull(cell('tradeType')),
+        paymentMethod: ix.tradeType < 0 ? null : orNull(cells[ix.tradeType]),
         wallet: 'wechat_pay',
         status: state === '' ? null : state,
-        description: orNull(cell('body')),
+        description: ix.body < 0 ? null : orNull(cells[ix.body]),
         needsReview,
         source: { member: null, line },
         extra,
@@ -223,7 +237,7 @@ export async function* parseTradeBill(
         if (sum === undefined) {
           throw new StatementFormatError('unknown_layout', sloc(name), `summary column ${name} has no detail column to add up in this layout`);
         }
-        actual = sum;
+        actual = sum.value();
       }
       const measure = measures[key];
       totals.check({ label: name, member: null, line: ev.valuesLine, currency: ccy, expected, actual, ...(measure ? { measure } : {}) });
