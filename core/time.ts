@@ -33,9 +33,11 @@ function offsetMinutes(instant: Date, timeZone: string): number {
   return offset;
 }
 
-/** The instant of a wall-clock time in `timeZone`. For a time that occurs twice (DST fall-back), the earlier. */
-export function zonedToInstant(y: number, mo: number, d: number, h: number, mi: number, s: number, timeZone: string): Date {
-  const guess = Date.UTC(y, mo - 1, d, h, mi, s);
+// Wall-clock quarter hours (per zone) whose offset is the same from their first to their last
+// millisecond: every time in them converts with one subtraction.
+const wallOffsets = new Map<string, number>();
+
+function convert(guess: number, timeZone: string): number {
   let offset = offsetMinutes(new Date(guess), timeZone);
   let instant = guess - offset * 60000;
   const second = offsetMinutes(new Date(instant), timeZone);
@@ -43,22 +45,62 @@ export function zonedToInstant(y: number, mo: number, d: number, h: number, mi: 
     offset = second;
     instant = guess - offset * 60000;
   }
+  return instant;
+}
+
+/** The instant of a wall-clock time in `timeZone`. For a time that occurs twice (DST fall-back), the earlier. */
+export function zonedToInstant(y: number, mo: number, d: number, h: number, mi: number, s: number, timeZone: string): Date {
+  const guess = Date.UTC(y, mo - 1, d, h, mi, s);
+  const quarter = Math.floor(guess / QUARTER_HOUR);
+  const key = `${timeZone}|${quarter}`;
+  const cached = wallOffsets.get(key);
+  if (cached !== undefined) return new Date(guess - cached);
+  const instant = convert(guess, timeZone);
+  // Cache the quarter only when no transition falls inside it (its first and last wall times agree).
+  const start = quarter * QUARTER_HOUR;
+  const end = start + QUARTER_HOUR - 1;
+  const offset = guess - instant;
+  if (start - convert(start, timeZone) === offset && end - convert(end, timeZone) === offset) {
+    if (wallOffsets.size > 100_000) wallOffsets.clear();
+    wallOffsets.set(key, offset);
+  }
   return new Date(instant);
 }
+
+const digit = (text: string, i: number): number => text.charCodeAt(i) - 48;
 
 /**
  * Parses `yyyy-MM-dd[ HH:mm[:ss]]` (or with `/`) as wall-clock time in `timeZone`.
  * Returns undefined for text that is not such a time or names an impossible date.
  */
 export function parseNaiveTime(text: string, timeZone: string): Date | undefined {
-  const m = NAIVE.exec(text.trim());
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map((v) => Number.parseInt(v!, 10)) as [number, number, number, number, number, number];
+  let y: number, mo: number, d: number, h: number, mi: number, s: number;
+  // The shape statements write a million times (`2026-11-24 10:11:12`), read digit by digit.
+  if (text.length === 19 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45 && text.charCodeAt(10) === 32 && text.charCodeAt(13) === 58 && text.charCodeAt(16) === 58) {
+    y = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
+    mo = digit(text, 5) * 10 + digit(text, 6);
+    d = digit(text, 8) * 10 + digit(text, 9);
+    h = digit(text, 11) * 10 + digit(text, 12);
+    mi = digit(text, 14) * 10 + digit(text, 15);
+    s = digit(text, 17) * 10 + digit(text, 18);
+    for (const i of FIXED_DIGITS) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+    }
+  } else {
+    const m = NAIVE.exec(text.trim());
+    if (!m) return undefined;
+    [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map((v) => Number.parseInt(v!, 10)) as [number, number, number, number, number, number];
+  }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined;
-  const check = new Date(Date.UTC(y, mo - 1, d));
-  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return undefined;
+  if (d > 28) {
+    const check = new Date(Date.UTC(y, mo - 1, d));
+    if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return undefined;
+  }
   return zonedToInstant(y, mo, d, h, mi, s, timeZone);
 }
+
+const FIXED_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 

@@ -21,8 +21,11 @@ export interface Tx extends Sql {
    * produced, so a file of any size loads in bounded memory. Returns the number of rows.
    */
   copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number>;
-  /** The same, for rows already written as CSV lines (`csvField` values joined by commas, each ending in a line break). */
-  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>): Promise<number>;
+  /**
+   * The same, for rows already written as lines: CSV (`csvField` values joined by commas) or COPY's text
+   * format (`textField` values joined by tabs), each ending in a line break.
+   */
+  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format?: CopyFormat): Promise<number>;
 }
 
 /**
@@ -57,6 +60,19 @@ export function csvField(v: CopyValue | undefined): string {
   return v;
 }
 
+export type CopyFormat = 'csv' | 'text';
+
+// COPY's text format escapes only these, so JSON and most text go through untouched (CSV doubles every quote).
+const TEXT_SPECIAL = /[\\\t\n\r]/;
+const TEXT_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const TEXT_SPECIAL_ALL = /[\\\t\n\r]/g;
+
+/** One value in PostgreSQL's text COPY format: \N is NULL. */
+export function textField(v: CopyValue | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  return TEXT_SPECIAL.test(v) ? v.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c]!) : v;
+}
+
 /** One row in PostgreSQL's CSV COPY format, with its line break. */
 export function copyCsvRow(values: readonly CopyValue[]): string {
   let out = csvField(values[0]);
@@ -83,8 +99,8 @@ const ident = (name: string): string => {
   return name;
 };
 
-function copySql(table: string, columns: readonly string[], source: string): string {
-  return `COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+function copySql(table: string, columns: readonly string[], source: string, format: CopyFormat = 'csv'): string {
+  return `COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM ${source} WITH (FORMAT ${format})`;
 }
 
 // ---------------------------------------------------------------- PostgreSQL server
@@ -98,20 +114,27 @@ class PgTx implements Tx {
   copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
     return this.copy(table, columns, rows, copyCsvRow);
   }
-  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>): Promise<number> {
-    return this.copy(table, columns, lines, (line) => line);
+  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format: CopyFormat = 'csv'): Promise<number> {
+    return this.copy(table, columns, lines, (line) => line, format);
   }
-  private async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string): Promise<number> {
+  private async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
     const counter = { n: 0 };
-    const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN')));
+    const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN', format)));
     await pipeline(Readable.from(csvChunks(items, toLine, counter, COPY_CHUNK_CHARS)), stream);
     return counter.n;
   }
 
 }
 
+/**
+ * Session settings for a batch job that sorts, hashes and scans a million-row scratch table per run:
+ * PostgreSQL's defaults (work_mem 4 MB, temp_buffers 8 MB) send every such sort, hash and temp-table
+ * scan to disk. `PGOPTIONS`, or `options` in DATABASE_URL, replace them.
+ */
+export const DEFAULT_SESSION_OPTIONS = '-c work_mem=128MB -c temp_buffers=256MB';
+
 async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const pool = new pg.Pool({ connectionString: url, max: 4, options: process.env.PGOPTIONS ?? DEFAULT_SESSION_OPTIONS });
   const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 2 } });
   return {
     kind: 'postgres',
@@ -155,14 +178,14 @@ class PgliteTx implements Tx {
   copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
     return this.copy(table, columns, rows, copyCsvRow);
   }
-  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>): Promise<number> {
-    return this.copy(table, columns, lines, (line) => line);
+  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format: CopyFormat = 'csv'): Promise<number> {
+    return this.copy(table, columns, lines, (line) => line, format);
   }
-  private async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string): Promise<number> {
+  private async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
     // PGlite has no COPY FROM STDIN; it reads '/dev/blob'. One COPY per chunk keeps memory bounded.
     const counter = { n: 0 };
     for await (const chunk of csvChunks(items, toLine, counter, PGLITE_COPY_CHUNK_CHARS)) {
-      await this.db.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([chunk]) });
+      await this.db.query(copySql(table, columns, `'/dev/blob'`, format), [], { blob: new Blob([chunk]) });
     }
     return counter.n;
   }

@@ -1,4 +1,4 @@
-import { csvField, type Database } from '../db/database.js';
+import { textField, type Database } from '../db/database.js';
 import type { ParseOptions, ProviderId, StatementLine, StatementParser, StatementSummary } from '../parsers/contract.js';
 import { statementKeys } from '../reconcile/keys.js';
 import { archiveOriginal } from './archive.js';
@@ -29,10 +29,11 @@ const LINE_COLUMNS = [
 ] as const;
 
 /**
- * One statement line as a COPY CSV line, written directly: numbers, instants and flags are quote-free by
- * construction; every text that comes from the file goes through `csvField`.
+ * One statement line as a line of COPY's text format, written directly: numbers, instants and flags
+ * need no escaping by construction; every text that comes from the file goes through `textField`
+ * (which leaves JSON alone, where CSV would double each of its quotes).
  */
-function lineCsv(filePrefix: string, lineNo: number, l: StatementLine): string {
+function lineText(filePrefix: string, lineNo: number, l: StatementLine): string {
   const keys = statementKeys(l);
   let extra: string | null = null;
   for (const _ in l.extra) {
@@ -40,12 +41,12 @@ function lineCsv(filePrefix: string, lineNo: number, l: StatementLine): string {
     break;
   }
   return (
-    `${filePrefix}${lineNo},${csvField(l.source.member)},${l.source.line},${csvField(l.provider)},${l.type},` +
-    `${csvField(l.providerTxnId)},${csvField(l.parentTxnId)},${csvField(l.merchantRef)},${csvField(l.merchantOrderId)},` +
-    `${l.gross.toFixed()},${l.fee.toFixed()},${l.net.toFixed()},${csvField(l.currency)},` +
-    `${l.original ? l.original.amount.toFixed() : ''},${csvField(l.original ? l.original.currency : null)},${l.occurredAt.toISOString()},` +
-    `${csvField(l.paymentMethod)},${csvField(l.wallet)},${csvField(l.status)},${csvField(l.description)},${l.needsReview ? 't' : 'f'},` +
-    `${csvField(keys.txnKey)},${csvField(keys.refKey)},${csvField(extra)}\n`
+    `${filePrefix}${lineNo}\t${textField(l.source.member)}\t${l.source.line}\t${textField(l.provider)}\t${l.type}\t` +
+    `${textField(l.providerTxnId)}\t${textField(l.parentTxnId)}\t${textField(l.merchantRef)}\t${textField(l.merchantOrderId)}\t` +
+    `${l.gross.toFixed()}\t${l.fee.toFixed()}\t${l.net.toFixed()}\t${textField(l.currency)}\t` +
+    `${l.original ? l.original.amount.toFixed() : '\\N'}\t${textField(l.original ? l.original.currency : null)}\t${l.occurredAt.toISOString()}\t` +
+    `${textField(l.paymentMethod)}\t${textField(l.wallet)}\t${textField(l.status)}\t${textField(l.description)}\t${l.needsReview ? 't' : 'f'}\t` +
+    `${textField(keys.txnKey)}\t${textField(keys.refKey)}\t${textField(extra)}\n`
   );
 }
 
@@ -128,16 +129,16 @@ export async function loadStatement(
     let lineNo = 0;
     let first: Date | null = null;
     let last: Date | null = null;
-    const filePrefix = `${fileId},`;
+    const filePrefix = `${fileId}\t`;
     async function* rows(): AsyncGenerator<string> {
       for await (const line of parsed) {
         lineNo += 1;
         if (first === null || line.occurredAt < first) first = line.occurredAt;
         if (last === null || line.occurredAt > last) last = line.occurredAt;
-        yield lineCsv(filePrefix, lineNo, line);
+        yield lineText(filePrefix, lineNo, line);
       }
     }
-    await tx.copyFromLines('statement_lines', LINE_COLUMNS, rows());
+    await tx.copyFromLines('statement_lines', LINE_COLUMNS, rows(), 'text');
     const summary = await parsed.summary;
 
     await tx.query(

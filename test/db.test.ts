@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvField, textField } from '../db/database.js';
 import { BACKENDS, type TestDatabase } from './helpers/db.js';
 
 describe.each(BACKENDS)('database on $name', ({ fresh }) => {
@@ -32,6 +33,26 @@ describe.each(BACKENDS)('database on $name', ({ fresh }) => {
     ).rejects.toThrow('abort');
     const [after] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM copy_probe`);
     expect(after!.n).toBe(45_000);
+  });
+
+  it('writes every awkward value through COPY unchanged, in CSV and in text format', async () => {
+    const awkward = ['', ' padded ', 'tab\there', 'line\nbreak', 'cr\rhere', 'back\\slash', '\\.', '\\N', 'quote " and , comma', '{"k":"v\\"q"}', '微信支付'];
+    await t.db.query(`CREATE TABLE copy_awkward (i integer, v text)`);
+    await t.db.transaction(async (tx) => {
+      await tx.copyFrom('copy_awkward', ['i', 'v'], [...awkward.map((v, i) => [String(i), v]), ['100', null]]);
+      await tx.copyFromLines('copy_awkward', ['i', 'v'], [...awkward.map((v, i) => `${i + 200}\t${textField(v)}\n`), `300\t${textField(null)}\n`], 'text');
+      await tx.copyFromLines('copy_awkward', ['i', 'v'], awkward.map((v, i) => `${i + 400},${csvField(v)}\n`));
+    });
+    const rows = await t.db.query<{ i: number; v: string | null }>(`SELECT i, v FROM copy_awkward ORDER BY i`);
+    const byI = new Map(rows.map((r) => [r.i, r.v]));
+    awkward.forEach((v, i) => {
+      expect(byI.get(i)).toBe(v);
+      expect(byI.get(i + 200)).toBe(v);
+      expect(byI.get(i + 400)).toBe(v);
+    });
+    expect(byI.get(100)).toBeNull();
+    expect(byI.get(300)).toBeNull();
+    expect(rows).toHaveLength(awkward.length * 3 + 2);
   });
 
   it('ids come back as text, never as JS numbers', async () => {
