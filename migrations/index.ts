@@ -11,6 +11,7 @@ import * as indexStatementLinesByIds from './20261125080000_index_statement_line
 import * as matchesWithoutRowFkChecks from './20261125090000_matches_without_row_fk_checks.js';
 import * as leanBulkTables from './20261126000000_lean_bulk_tables.js';
 import * as matchesKeyedByPair from './20261126010000_matches_keyed_by_pair.js';
+import * as runFeeChecks from './20261126020000_run_fee_checks.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -31,6 +32,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261125090000_matches_without_row_fk_checks', matchesWithoutRowFkChecks],
   ['20261126000000_lean_bulk_tables', leanBulkTables],
   ['20261126010000_matches_keyed_by_pair', matchesKeyedByPair],
+  ['20261126020000_run_fee_checks', runFeeChecks],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

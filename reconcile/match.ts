@@ -164,7 +164,14 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   // whole run; inside the transaction the planner cannot see how many rows `matches` just gained and
   // would pick nested loops that grow with the square of the lines. Hash joins it is.
   await tx.query(`SET LOCAL enable_nestloop = off`);
-  for (const rule of scope.rules ?? DEFAULT_RULES) await applyRule(tx, runId, rule);
+  for (const rule of scope.rules ?? DEFAULT_RULES) {
+    // A rule that paired many rows leaves few unpaired: fresh statistics let the next queries hash
+    // the few instead of the many.
+    if ((await applyRule(tx, runId, rule)) >= 10_000) {
+      await tx.query(`ANALYZE rs`);
+      await tx.query(`ANALYZE rl`);
+    }
+  }
 
   // 4. Leftovers that are further copies of an already paired movement: the row's key (provider id or
   //    merchant reference) points at exactly one movement on the other side, and that one is paired.
@@ -279,6 +286,21 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
        LEFT JOIN ledger_entries le ON le.id = f.lid
        ${feeCheck ? 'LEFT JOIN ef ON ef.line_id = f.sid' : ''}`,
     [runId, scope.provider, DISCREPANCY_KINDS, scope.runDate],
+  );
+
+  // The run's fee check over its pairs (every line and row of a group, as \`matches\` pairs them), kept
+  // with the run so that its reports need not join the run's matches back to both tables.
+  await tx.query(
+    `UPDATE recon_runs SET fee_checks = coalesce((
+       SELECT json_agg(json_build_object('currency', t.currency, 'type', t.type, 'pairs', t.pairs, 'statement_fee', t.statement_fee,
+                                         'ledger_fee', t.ledger_fee, 'mismatches', t.mismatches) ORDER BY t.currency, t.type)
+         FROM (SELECT s.currency, s.type, count(*)::int AS pairs, sum(s.fee)::text AS statement_fee, sum(l.fee)::text AS ledger_fee,
+                      count(*) FILTER (WHERE s.fee <> l.fee)::int AS mismatches
+                 FROM rs s JOIN rl l ON l.group_no = s.group_no
+                WHERE l.fee IS NOT NULL AND l.currency = s.currency
+                GROUP BY s.currency, s.type) t), '[]')
+      WHERE id = $1`,
+    [runId],
   );
 
   if (scope.mode === 'daily') {

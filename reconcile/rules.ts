@@ -63,7 +63,8 @@ const UNPAIRED_L = `l.copy_no = 1 AND NOT l.dup_of_matched AND NOT l.paired`;
  * flags both sides with their group: later rules skip them, and the comparison aggregates each side
  * by its group without going back to `matches`.
  */
-async function recordPairs(tx: Tx, runId: string, ruleId: string, oneToOne: boolean): Promise<void> {
+async function recordPairs(tx: Tx, runId: string, ruleId: string, oneToOne: boolean): Promise<number> {
+  const [{ n } = { n: 0 }] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM newp`);
   await tx.query(
     `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no) SELECT $1, sid, lid, $2, group_no FROM newp`,
     [runId, ruleId],
@@ -73,12 +74,19 @@ async function recordPairs(tx: Tx, runId: string, ruleId: string, oneToOne: bool
   await tx.query(`UPDATE rs SET paired = true, group_no = n.group_no, rule = $1 FROM (${distinct('sid')}) n WHERE rs.id = n.id`, [ruleId]);
   await tx.query(`UPDATE rl SET paired = true, group_no = n.group_no FROM (${distinct('lid')}) n WHERE rl.id = n.id`);
   await tx.query(`DROP TABLE newp`);
+  return n;
 }
 
-/** Applies one rule inside the run's transaction, on the scratch tables `rs` and `rl`. */
-export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise<void> {
+/**
+ * Applies one rule inside the run's transaction, on the scratch tables `rs` and `rl`. Returns how many
+ * pairs it recorded (a proposal rule records none).
+ */
+export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise<number> {
   const types = rule.types ?? [...LEDGER_TYPES];
-  if (rule.shape === 'proposal') return proposeByTolerance(tx, runId, rule, types);
+  if (rule.shape === 'proposal') {
+    await proposeByTolerance(tx, runId, rule, types);
+    return 0;
+  }
   const { s: sk, l: lk } = COLUMNS[rule.key];
   // Candidates with how many share their key on their side (a window count: one pass, no self-join).
   const candidates = `
@@ -105,7 +113,7 @@ export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise
       [types],
     );
   }
-  await recordPairs(tx, runId, rule.id, rule.shape === 'one_to_one');
+  return recordPairs(tx, runId, rule.id, rule.shape === 'one_to_one');
 }
 
 async function proposeByTolerance(tx: Tx, runId: string, rule: Extract<MatchRule, { shape: 'proposal' }>, types: string[]): Promise<void> {

@@ -32,8 +32,13 @@ export async function feeRows(db: Sql, statementFileIds: string[]): Promise<FeeR
   );
 }
 
-/** Statement fees against the fees the ledger expected, over paired rows whose ledger fee is given. */
+/**
+ * Statement fees against the fees the ledger expected, over paired rows whose ledger fee is given: as
+ * the run computed them, or (runs from before it did) from its matches.
+ */
 export async function feeCheckRows(db: Sql, runId: string): Promise<FeeCheckRow[]> {
+  const [stored] = await db.query<{ fee_checks: FeeCheckRow[] | null }>(`SELECT fee_checks FROM recon_runs WHERE id = $1`, [runId]);
+  if (stored?.fee_checks) return stored.fee_checks;
   return db.query<FeeCheckRow>(
     `SELECT sl.currency, sl.type, count(*)::int AS pairs, sum(sl.fee)::text AS statement_fee, sum(le.fee)::text AS ledger_fee,
             count(*) FILTER (WHERE sl.fee <> le.fee)::int AS mismatches

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLedger } from '../ledger/import.js';
 import { reconcileRun, type RunSummary } from '../reconcile/run.js';
 import { discrepancyRows, type DiscrepancyRow } from '../reports/discrepancy-rows.js';
+import { feeCheckRows } from '../reports/fee-rows.js';
 import { loadStatement } from '../storage/statements.js';
 import type { ProviderId } from '../parsers/contract.js';
 import { BACKENDS, type TestDatabase } from './helpers/db.js';
@@ -181,6 +182,31 @@ describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
     ]);
     expect(summary.matched_by_rule).toEqual({ 'group:txn': 5 });
     expect(rows.map((r) => [r.kind, r.provider_txn_id, r.statement_amount, r.ledger_amount])).toEqual([['amount_mismatch', 'SPLIT2', '15.00', '16.00']]);
+  });
+
+  it('keeps the fee check of its pairs with the run, equal to what its matches give', async () => {
+    const { summary } = await run('wechatpay', [
+      { type: 'payment', txn: 'FC1', ref: 'F1', gross: '100.00', fee: '0.60' },
+      { type: 'payment', txn: 'FC2', ref: 'F2', gross: '50.00', fee: '0.31' },
+      { type: 'payment', txn: 'FC3', ref: 'F3', gross: '20.00', fee: '0.12' },
+      { type: 'payment', txn: 'FC4', ref: 'F4', gross: '6.00', fee: '0.04' },
+      { type: 'payment', txn: 'FC4', ref: 'F4', gross: '4.00', fee: '0.02', at: '2026-11-24T05:00:00Z' },
+      { type: 'refund', txn: 'FR1', parent: 'FC1', ref: 'FRF1', order: 'F1', gross: '-10.00', fee: '-0.06' },
+    ], [
+      [`fc1-${n}`, 'wechatpay', 'payment', 'F1', 'FC1', '100.00', '0.60', 'CNY', IN_DAY],
+      [`fc2-${n}`, 'wechatpay', 'payment', 'F2', 'FC2', '50.00', '0.30', 'CNY', IN_DAY],
+      [`fc3-${n}`, 'wechatpay', 'payment', 'F3', 'FC3', '20.00', '', 'CNY', IN_DAY],
+      [`fc4-${n}`, 'wechatpay', 'payment', 'F4', 'FC4', '10.00', '0.06', 'CNY', IN_DAY],
+      [`fr1-${n}`, 'wechatpay', 'refund', 'FRF1', 'FR1', '10.00', '-0.06', 'CNY', IN_DAY],
+    ]);
+    const stored = await feeCheckRows(t.db, summary.run_id);
+    expect(stored).toEqual([
+      { currency: 'CNY', type: 'payment', pairs: 4, statement_fee: '0.970000', ledger_fee: '1.020000', mismatches: 3 },
+      { currency: 'CNY', type: 'refund', pairs: 1, statement_fee: '-0.060000', ledger_fee: '-0.060000', mismatches: 0 },
+    ]);
+    // A run from before runs kept their fee check: the same figures from its matches.
+    await t.db.query(`UPDATE recon_runs SET fee_checks = NULL WHERE id = $1`, [summary.run_id]);
+    expect(await feeCheckRows(t.db, summary.run_id)).toEqual(stored);
   });
 
   it('proposes, and never makes, a match within tolerance for review', async () => {
