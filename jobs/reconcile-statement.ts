@@ -72,11 +72,30 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
   const fees = req.feesFile ? await loadFeeSchedules(req.feesFile) : undefined;
   const rules = req.rulesFile ? loadMatchRules(req.rulesFile) : undefined;
 
-  const statements: LoadedStatement[] = [];
-  for (const path of req.statements) {
-    statements.push(await loadStatement(db, { parser, path, archiveDir: req.archiveDir, options: req.parseOptions ?? {} }));
+  const loadAll = async (): Promise<LoadedStatement[]> => {
+    const loaded: LoadedStatement[] = [];
+    for (const path of req.statements) {
+      loaded.push(await loadStatement(db, { parser, path, archiveDir: req.archiveDir, options: req.parseOptions ?? {} }));
+    }
+    return loaded;
+  };
+  let statements: LoadedStatement[];
+  let ledger: LedgerImportResult;
+  if (db.kind === 'postgres') {
+    // The ledger is imported while the statements load (two connections: the server takes both COPYs
+    // while this thread parses), and commits only once every statement has loaded: a rejected
+    // statement still stops everything before any result exists.
+    const loading = loadAll();
+    const [s, l] = await Promise.allSettled([loading, importLedger(db, req.ledger, { commitAfter: loading })]);
+    if (s.status === 'rejected') throw s.reason;
+    if (l.status === 'rejected') throw l.reason;
+    statements = s.value;
+    ledger = l.value;
+  } else {
+    // PGlite is one connection: one transaction after the other.
+    statements = await loadAll();
+    ledger = await importLedger(db, req.ledger);
   }
-  const ledger = await importLedger(db, req.ledger);
   const period = statementPeriod(statements, parser.timeZone, req.date);
   const summary = await reconcileRun(db, {
     provider: req.provider,

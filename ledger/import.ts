@@ -1,13 +1,12 @@
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { parse } from 'csv-parse';
-import type { Database, CopyValue } from '../db/database.js';
+import type { CopyValue, Database, Tx } from '../db/database.js';
 import { LedgerFormatError } from '../core/errors.js';
-import { isKnownCurrency, minorUnits, parseDecimal } from '../core/money/index.js';
+import { isKnownCurrency, minorUnits } from '../core/money/index.js';
 import { isProviderId, LEDGER_TYPES, type ProviderId } from '../parsers/contract.js';
 import { ledgerKeys } from '../reconcile/keys.js';
 import { hashFile } from '../storage/archive.js';
-import { pipeWithErrors } from '../parsers/common/decode.js';
+import { csvRecordBatches } from './csv-records.js';
+import { decimalPlacesOf, fixedDecimalText } from './decimal-text.js';
 
 /** The ledger CSV columns of the contract; order is free and extra columns are ignored. */
 const REQUIRED = ['ledger_id', 'provider', 'type', 'order_id', 'provider_txn_id', 'amount', 'currency', 'booked_at'] as const;
@@ -43,61 +42,98 @@ export interface LedgerImportResult {
 
 const STAGE_COLUMNS = ['ledger_id', 'provider', 'type', 'order_id', 'provider_txn_id', 'amount', 'fee', 'currency', 'booked_at', 'txn_key', 'ref_key', 'source_line'] as const;
 
-/** Validates one record against the contract; throws a LedgerFormatError naming file, line and field. */
-function toLedgerRow(file: string, line: number, get: (name: string) => string): LedgerRow {
-  const fail = (field: string, detail: string): never => {
-    throw new LedgerFormatError({ file, line, field }, detail);
+/** Where each contract column sits in a record (the last one of that name, like a Map over the header); -1: absent. */
+interface Columns {
+  ledgerId: number;
+  provider: number;
+  type: number;
+  orderId: number;
+  providerTxnId: number;
+  amount: number;
+  fee: number;
+  currency: number;
+  bookedAt: number;
+}
+
+function columnsOf(header: readonly string[]): Columns | string[] {
+  const index = new Map(header.map((name, i) => [name.trim(), i]));
+  const missing = REQUIRED.filter((c) => !index.has(c));
+  if (missing.length > 0) return missing;
+  const at = (name: string): number => index.get(name) ?? -1;
+  return {
+    ledgerId: at('ledger_id'), provider: at('provider'), type: at('type'), orderId: at('order_id'), providerTxnId: at('provider_txn_id'),
+    amount: at('amount'), fee: at('fee'), currency: at('currency'), bookedAt: at('booked_at'),
   };
-  const ledgerId = get('ledger_id').trim();
+}
+
+const field = (record: readonly string[], i: number): string => (i < 0 ? '' : (record[i] ?? ''));
+
+/** Validates one record against the contract; throws a LedgerFormatError naming file, line and field. */
+function toLedgerRow(file: string, line: number, record: readonly string[], cols: Columns): LedgerRow {
+  const fail = (name: string, detail: string): never => {
+    throw new LedgerFormatError({ file, line, field: name }, detail);
+  };
+  const ledgerId = field(record, cols.ledgerId).trim();
   if (ledgerId === '') fail('ledger_id', 'is empty; every ledger row needs its own id');
-  const provider = get('provider').trim();
+  const provider = field(record, cols.provider).trim();
   if (!isProviderId(provider)) fail('provider', `${JSON.stringify(provider)} is not one of alipay, wechatpay, paypal, stripe, adyen`);
-  const type = get('type').trim();
+  const type = field(record, cols.type).trim();
   if (!(LEDGER_TYPES as readonly string[]).includes(type)) fail('type', `${JSON.stringify(type)} is not one of ${LEDGER_TYPES.join(', ')}`);
-  const currency = get('currency').trim().toUpperCase();
-  if (!isKnownCurrency(currency)) fail('currency', `${JSON.stringify(get('currency'))} is not an ISO 4217 currency code`);
-  const amountText = get('amount').trim();
-  const amount = parseDecimal(amountText);
-  if (amount === undefined) return fail('amount', `${JSON.stringify(amountText)} is not a decimal amount`);
-  if (amount.isNegative()) fail('amount', `${amountText} is negative; amounts are positive, the type gives the direction`);
-  if (amount.decimalPlaces() > minorUnits(currency)) fail('amount', `${amountText} has more decimals than ${currency} has minor units (${minorUnits(currency)})`);
-  const feeText = get('fee').trim();
+  const currencyText = field(record, cols.currency);
+  const currency = currencyText.trim().toUpperCase();
+  if (!isKnownCurrency(currency)) fail('currency', `${JSON.stringify(currencyText)} is not an ISO 4217 currency code`);
+  const amountText = field(record, cols.amount).trim();
+  const amountPlaces = decimalPlacesOf(amountText);
+  if (amountPlaces < 0) return fail('amount', `${JSON.stringify(amountText)} is not a decimal amount`);
+  if (amountText.charCodeAt(0) === 0x2d) fail('amount', `${amountText} is negative; amounts are positive, the type gives the direction`);
+  if (amountPlaces > minorUnits(currency)) fail('amount', `${amountText} has more decimals than ${currency} has minor units (${minorUnits(currency)})`);
+  const feeText = field(record, cols.fee).trim();
   let fee: string | null = null;
   if (feeText !== '') {
-    const f = parseDecimal(feeText);
-    if (f === undefined) return fail('fee', `${JSON.stringify(feeText)} is not a decimal amount`);
-    if (f.decimalPlaces() > FEE_MAX_PLACES) fail('fee', `${feeText} has more than ${FEE_MAX_PLACES} decimals`);
-    fee = f.toFixed();
+    const feePlaces = decimalPlacesOf(feeText);
+    if (feePlaces < 0) return fail('fee', `${JSON.stringify(feeText)} is not a decimal amount`);
+    if (feePlaces > FEE_MAX_PLACES) fail('fee', `${feeText} has more than ${FEE_MAX_PLACES} decimals`);
+    fee = fixedDecimalText(feeText, feePlaces);
   }
-  const bookedAt = get('booked_at').trim();
+  const bookedAt = field(record, cols.bookedAt).trim();
   if (!ISO_WITH_OFFSET.test(bookedAt) || Number.isNaN(Date.parse(bookedAt))) {
     fail('booked_at', `${JSON.stringify(bookedAt)} is not an ISO 8601 timestamp with an offset`);
   }
-  const orderId = get('order_id').trim() || null;
-  const providerTxnId = get('provider_txn_id').trim() || null;
-  return { ledgerId, provider: provider as ProviderId, type, orderId, providerTxnId, amount: amount.toFixed(), fee, currency, bookedAt, line };
+  const orderId = field(record, cols.orderId).trim() || null;
+  const providerTxnId = field(record, cols.providerTxnId).trim() || null;
+  const amount = fixedDecimalText(amountText, amountPlaces);
+  return { ledgerId, provider: provider as ProviderId, type, orderId, providerTxnId, amount, fee, currency, bookedAt, line };
 }
 
-/** Streams and validates a ledger CSV (contract: UTF-8, optional BOM, RFC 4180, header row). */
-export async function* readLedgerCsv(path: string): AsyncGenerator<LedgerRow> {
+/** Validated rows of a ledger CSV, a batch (a read of the file) at a time; the error handling of readLedgerCsv. */
+async function* ledgerRowBatches(path: string): AsyncGenerator<LedgerRow[]> {
   const file = basename(path);
-  const parser = pipeWithErrors(createReadStream(path), parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false }));
-  let index: Map<string, number> | undefined;
+  let cols: Columns | undefined;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!index) {
-        index = new Map(record.map((name, i) => [name.trim(), i]));
-        const missing = REQUIRED.filter((c) => !index!.has(c));
-        if (missing.length > 0) {
-          throw new LedgerFormatError({ file, line: info.lines, field: missing[0] }, `missing column(s) ${missing.join(', ')}; the ledger CSV needs ${REQUIRED.join(', ')} (and optionally ${OPTIONAL.join(', ')})`);
+    for await (const { records, lines } of csvRecordBatches(path)) {
+      const rows: LedgerRow[] = [];
+      for (let k = 0; k < records.length; k++) {
+        const record = records[k]!;
+        const line = lines[k]!;
+        if (!cols) {
+          const found = columnsOf(record);
+          if (Array.isArray(found)) {
+            throw new LedgerFormatError({ file, line, field: found[0] }, `missing column(s) ${found.join(', ')}; the ledger CSV needs ${REQUIRED.join(', ')} (and optionally ${OPTIONAL.join(', ')})`);
+          }
+          cols = found;
+          continue;
         }
-        continue;
+        let row: LedgerRow;
+        try {
+          row = toLedgerRow(file, line, record, cols);
+        } catch (err) {
+          // The rows before the bad one go out first, as they did when rows were read one at a time.
+          if (rows.length > 0) yield rows.splice(0);
+          throw err;
+        }
+        rows.push(row);
       }
-      const cols = index;
-      yield toLedgerRow(file, info.lines, (name) => {
-        const i = cols.get(name);
-        return i === undefined ? '' : (record[i] ?? '');
-      });
+      if (rows.length > 0) yield rows;
     }
   } catch (err) {
     if (err instanceof LedgerFormatError) throw err;
@@ -107,48 +143,21 @@ export async function* readLedgerCsv(path: string): AsyncGenerator<LedgerRow> {
     }
     throw err;
   }
-  if (!index) throw new LedgerFormatError({ file, line: 1 }, 'is empty: no header row');
+  if (!cols) throw new LedgerFormatError({ file, line: 1 }, 'is empty: no header row');
+}
+
+/** Streams and validates a ledger CSV (contract: UTF-8, optional BOM, RFC 4180, header row). */
+export async function* readLedgerCsv(path: string): AsyncGenerator<LedgerRow> {
+  for await (const rows of ledgerRowBatches(path)) {
+    for (const row of rows) yield row;
+  }
 }
 
 /**
- * Loads or updates ledger rows, idempotent by `ledger_id`: rows are staged with COPY and upserted in one
- * transaction; a row whose content did not change is left as it is. The same `ledger_id` twice in one
- * file with different content is an error (which one is true?); identical repeats are harmless.
+ * The upsert of the staged rows: new ids are inserted, known ones updated (their `updated_at` moves only when
+ * the content changed), and the counts say which was which. Each row takes the import's id.
  */
-export async function importLedger(db: Database, path: string): Promise<LedgerImportResult> {
-  const file = basename(path);
-  const { sha256 } = await hashFile(path);
-  return db.transaction(async (tx) => {
-    await tx.query(`CREATE TEMP TABLE ledger_stage (
-        ledger_id text, provider text, type text, order_id text, provider_txn_id text, amount numeric(24,6),
-        fee numeric(24,6), currency char(3), booked_at timestamptz, txn_key text, ref_key text, source_line integer
-      ) ON COMMIT DROP`);
-    async function* rows(): AsyncGenerator<CopyValue[]> {
-      for await (const r of readLedgerCsv(path)) {
-        const keys = ledgerKeys(r);
-        yield [r.ledgerId, r.provider, r.type, r.orderId, r.providerTxnId, r.amount, r.fee, r.currency, r.bookedAt, keys.txnKey, keys.refKey, String(r.line)];
-      }
-    }
-    const count = await tx.copyFrom('ledger_stage', STAGE_COLUMNS, rows());
-
-    const conflicts = await tx.query<{ ledger_id: string; lines: number[] }>(
-      `SELECT ledger_id, array_agg(source_line ORDER BY source_line) AS lines
-         FROM ledger_stage GROUP BY ledger_id
-        HAVING count(DISTINCT (provider, type, order_id, provider_txn_id, amount, fee, currency, booked_at)) > 1
-        ORDER BY min(source_line) LIMIT 1`,
-    );
-    if (conflicts[0]) {
-      const c = conflicts[0];
-      throw new LedgerFormatError({ file, line: c.lines[1], field: 'ledger_id' }, `ledger_id ${JSON.stringify(c.ledger_id)} appears on lines ${c.lines.join(', ')} with different content`);
-    }
-
-    const [imp] = await tx.query<{ id: string }>(
-      `INSERT INTO ledger_imports (file_name, sha256, row_count) VALUES ($1, $2, $3) RETURNING id`,
-      [file, sha256, count],
-    );
-    const importId = String(imp!.id);
-    const [stats] = await tx.query<{ inserted: number; updated: number; unchanged: number }>(
-      `WITH src AS (
+const UPSERT_SQL = `WITH src AS (
          SELECT DISTINCT ON (ledger_id) * FROM ledger_stage ORDER BY ledger_id, source_line
        ), before AS (
          SELECT e.ledger_id,
@@ -172,9 +181,94 @@ export async function importLedger(db: Database, path: string): Promise<LedgerIm
        SELECT (SELECT count(*) FROM src)::int - (SELECT count(*) FROM before)::int AS inserted,
               (SELECT count(*) FROM before WHERE NOT same)::int AS updated,
               (SELECT count(*) FROM before WHERE same)::int AS unchanged,
-              (SELECT count(*) FROM up)::int AS written`,
+              (SELECT count(*) FROM up)::int AS written`;
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The common first load: no staged ledger_id is known yet (and none repeats), so a plain INSERT does what
+ * the upsert would, without its per-row conflict handling: the same rows, ids drawn in the same
+ * (ledger_id) order, the same counts (all inserted). Returns false, having written nothing, when some id
+ * is known, including one a concurrent import committed after the check (the upsert then runs instead).
+ */
+async function insertNewOnly(tx: Tx, importId: string): Promise<boolean> {
+  const [probe] = await tx.query<{ known: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ledger_stage s JOIN ledger_entries e USING (ledger_id)) AS known`,
+  );
+  if (probe?.known !== false) return false;
+  await tx.query('SAVEPOINT ledger_insert_new');
+  try {
+    await tx.query(
+      `INSERT INTO ledger_entries (ledger_id, provider, type, order_id, provider_txn_id, amount, fee, currency, booked_at, txn_key, ref_key, import_id, source_line)
+       SELECT ledger_id, provider, type, order_id, provider_txn_id, amount, fee, currency, booked_at, txn_key, ref_key, $1, source_line
+         FROM ledger_stage ORDER BY ledger_id`,
       [importId],
     );
-    return { importId, file, sha256, rows: count, inserted: stats!.inserted, updated: stats!.updated, unchanged: stats!.unchanged };
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    await tx.query('ROLLBACK TO SAVEPOINT ledger_insert_new');
+    return false;
+  }
+  await tx.query('RELEASE SAVEPOINT ledger_insert_new');
+  return true;
+}
+
+/**
+ * Loads or updates ledger rows, idempotent by `ledger_id`: rows are staged with COPY and upserted in one
+ * transaction; a row whose content did not change is left as it is. The same `ledger_id` twice in one
+ * file with different content is an error (which one is true?); identical repeats are harmless.
+ */
+export async function importLedger(db: Database, path: string, opts: { commitAfter?: Promise<unknown> } = {}): Promise<LedgerImportResult> {
+  const file = basename(path);
+  const { sha256 } = await hashFile(path);
+  return db.transaction(async (tx) => {
+    const result = await stageAndWrite(tx, path, file, sha256);
+    // Work that runs beside the import (a statement loading) decides whether it commits: if that
+    // fails, the import is rolled back with it.
+    if (opts.commitAfter) await opts.commitAfter;
+    return result;
   });
+}
+
+async function stageAndWrite(tx: Tx, path: string, file: string, sha256: string): Promise<LedgerImportResult> {
+  await tx.query(`CREATE TEMP TABLE ledger_stage (
+      ledger_id text, provider text, type text, order_id text, provider_txn_id text, amount numeric(24,6),
+      fee numeric(24,6), currency char(3), booked_at timestamptz, txn_key text, ref_key text, source_line integer
+    ) ON COMMIT DROP`);
+  async function* rows(): AsyncGenerator<CopyValue[]> {
+    for await (const batch of ledgerRowBatches(path)) {
+      for (const r of batch) {
+        const keys = ledgerKeys(r);
+        yield [r.ledgerId, r.provider, r.type, r.orderId, r.providerTxnId, r.amount, r.fee, r.currency, r.bookedAt, keys.txnKey, keys.refKey, String(r.line)];
+      }
+    }
+  }
+  const count = await tx.copyFrom('ledger_stage', STAGE_COLUMNS, rows());
+
+  // Only a repeated ledger_id can conflict; counting distinct ids is much cheaper than grouping rows.
+  const [ids] = await tx.query<{ repeated: boolean }>(`SELECT count(*) <> count(DISTINCT ledger_id) AS repeated FROM ledger_stage`);
+  const repeated = ids?.repeated !== false;
+  if (repeated) {
+    const conflicts = await tx.query<{ ledger_id: string; lines: number[] }>(
+      `SELECT ledger_id, array_agg(source_line ORDER BY source_line) AS lines
+         FROM ledger_stage GROUP BY ledger_id
+        HAVING count(DISTINCT (provider, type, order_id, provider_txn_id, amount, fee, currency, booked_at)) > 1
+        ORDER BY min(source_line) LIMIT 1`,
+    );
+    if (conflicts[0]) {
+      const c = conflicts[0];
+      throw new LedgerFormatError({ file, line: c.lines[1], field: 'ledger_id' }, `ledger_id ${JSON.stringify(c.ledger_id)} appears on lines ${c.lines.join(', ')} with different content`);
+    }
+  }
+
+  const [imp] = await tx.query<{ id: string }>(
+    `INSERT INTO ledger_imports (file_name, sha256, row_count) VALUES ($1, $2, $3) RETURNING id`,
+    [file, sha256, count],
+  );
+  const importId = String(imp!.id);
+  if (!repeated && (await insertNewOnly(tx, importId))) {
+    return { importId, file, sha256, rows: count, inserted: count, updated: 0, unchanged: 0 };
+  }
+  const [stats] = await tx.query<{ inserted: number; updated: number; unchanged: number }>(UPSERT_SQL, [importId]);
+  return { importId, file, sha256, rows: count, inserted: stats!.inserted, updated: stats!.updated, unchanged: stats!.unchanged };
 }

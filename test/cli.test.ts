@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../db/database.js';
 import { freshPostgres, type TestDatabase } from './helpers/db.js';
 import { tempDir } from './helpers/json-statement.js';
 
@@ -21,6 +22,18 @@ async function recon(args: string[], env: Record<string, string>): Promise<{ cod
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** How many ledger imports the PostgreSQL database holds (null on the embedded database). */
+async function ledgerImports(env: Record<string, string>): Promise<number | null> {
+  if (!env.DATABASE_URL) return null;
+  const db = await openDatabase({ url: env.DATABASE_URL });
+  try {
+    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_imports`);
+    return row!.n;
+  } finally {
+    await db.close();
   }
 }
 
@@ -106,10 +119,13 @@ describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
     const text = readFileSync(WECHAT_BILL, 'utf8').replace('`25.00,`0.00,`0,`0', '`25.01,`0.00,`0,`0');
     writeFileSync(bad, text);
     const out = join(dir, 'rejected');
+    const importsBefore = await ledgerImports(env);
     const r = await recon(['reconcile', '--provider', 'wechatpay', '--statement', bad, '--ledger', LEDGER, '--out', out, '--date', '2026-11-24'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/tampered\.csv, line 12, field "应结订单总金额"/);
     expect(existsSync(join(out, 'discrepancies.csv'))).toBe(false);
+    // On PostgreSQL the ledger is imported beside the statement: it is rolled back with it.
+    expect(await ledgerImports(env)).toBe(importsBefore);
   });
 
   it('rejects a bad ledger with exit status 2 naming its line and field', async () => {
