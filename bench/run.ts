@@ -274,37 +274,42 @@ interface Phases {
 
 function phasesOf(entries: LogEntry[], run: ChildRun): { phases: Phases; timeline: Array<{ at: number; ms: number; what: string }> } {
   const t0 = run.startedAtMs;
-  const find = (re: RegExp, from = 0) => {
+  // The statement and the ledger load side by side on two connections: each phase is read on its own
+  // connection (server pid), found by the statement that starts it.
+  const find = (re: RegExp, from = 0, pid?: string) => {
     if (from < 0) return -1;
-    for (let i = from; i < entries.length; i++) if (re.test(entries[i]!.text)) return i;
+    for (let i = from; i < entries.length; i++) if (re.test(entries[i]!.text) && (pid === undefined || entries[i]!.pid === pid)) return i;
     return -1;
   };
   const s = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms) / 1000);
+  const at = (i: number) => (i >= 0 ? entries[i] : undefined);
   const iFind = find(/FROM statement_files f WHERE f\.provider/);
   const iCopyS = find(/^COPY statement_lines/);
-  const iCommitS = find(/^COMMIT$/, iCopyS);
+  const iCommitS = find(/^COMMIT$/, iCopyS, at(iCopyS)?.pid);
   const iStage = find(/CREATE TEMP TABLE ledger_stage/);
   const iCopyL = find(/^COPY ledger_stage/);
-  const iConflicts = find(/FROM ledger_stage GROUP BY ledger_id/);
-  const iUpsert = find(/INSERT INTO ledger_entries/);
-  const iCommitL = find(/^COMMIT$/, iCopyL);
+  const pidL = at(iCopyL)?.pid;
+  const iRepeated = find(/FROM ledger_stage/, iCopyL + 1, pidL);
+  const iWrite = find(/INSERT INTO ledger_entries/, iCopyL, pidL);
+  const iCommitL = find(/^COMMIT$/, iCopyL, pidL);
   const iRun = find(/INSERT INTO recon_runs/);
   const iRunDone = find(/UPDATE recon_runs SET status/);
   const iCommitR = find(/^COMMIT$/, iRunDone);
   const iReport = find(/^SELECT d\.kind, d\.provider/);
-  const at = (i: number) => (i >= 0 ? entries[i] : undefined);
   const between = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
+  const firstLoad = Math.min(at(iFind)?.startMs ?? Infinity, at(iStage)?.startMs ?? Infinity);
+  const loadsDone = Math.max(at(iCommitS)?.endMs ?? -Infinity, at(iCommitL)?.endMs ?? -Infinity);
   const matchSql = iRun >= 0 && iCommitR >= 0 ? entries.slice(iRun, iCommitR + 1).reduce((a, e) => a + e.ms, 0) : undefined;
   const phases: Phases = {
-    'startup + migrations (node start → last statement before the archive)': s(between(t0, at(iFind - 1)?.endMs)),
-    'archive + sha256 of the statement (client, between statements)': s(between(at(iFind - 1)?.endMs, at(iFind)?.startMs)),
-    'statement parse + COPY statement_lines (streamed, one statement)': s(at(iCopyS)?.ms),
-    'statement load transaction total (lookup → COMMIT)': s(between(at(iFind)?.startMs, at(iCommitS)?.endMs)),
-    'ledger: sha256 of the ledger file (client)': s(between(at(iCommitS)?.endMs, at(iStage)?.startMs)),
+    'startup + migrations (node start → first load statement)': s(between(t0, Number.isFinite(firstLoad) ? firstLoad : undefined)),
+    'statement + ledger loads, side by side (first load statement → last load COMMIT)': s(Number.isFinite(firstLoad) && Number.isFinite(loadsDone) ? loadsDone - firstLoad : undefined),
+    'statement: archive + sha256 (client, before its lookup)': s(between(at(iFind - 1)?.endMs, at(iFind)?.startMs)),
+    'statement: parse + COPY statement_lines (streamed, one statement)': s(at(iCopyS)?.ms),
+    'statement: load transaction (lookup → COMMIT)': s(between(at(iFind)?.startMs, at(iCommitS)?.endMs)),
     'ledger: validate + COPY ledger_stage (streamed)': s(at(iCopyL)?.ms),
-    'ledger: duplicate-id check (GROUP BY ledger_id)': s(at(iConflicts)?.ms),
-    'ledger: upsert into ledger_entries': s(at(iUpsert)?.ms),
-    'ledger import total (→ COMMIT)': s(between(at(iCommitS)?.endMs, at(iCommitL)?.endMs)),
+    'ledger: repeated-id check': s(at(iRepeated)?.ms),
+    'ledger: write ledger_entries (insert, or upsert when ids are known)': s(at(iWrite)?.ms),
+    'ledger: import transaction (stage → COMMIT, waits for the statement)': s(between(at(iStage)?.startMs, at(iCommitL)?.endMs)),
     'matching + summary SQL (server time of the run transaction)': s(matchSql),
     'matching + summary total (INSERT recon_runs → COMMIT)': s(between(at(iRun)?.startMs, at(iCommitR)?.endMs)),
     'reports: discrepancy rows query': s(at(iReport)?.ms),

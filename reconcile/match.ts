@@ -89,7 +89,7 @@ const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_
             CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
             row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id), e.amount, e.currency
                                ORDER BY e.import_id, e.source_line, e.ledger_id) AS copy_no,
-            false AS dup_of_matched, false AS paired, NULL::bigint AS group_no,
+            false AS dup_of_matched, false AS paired, NULL::bigint AS group_no, NULL::text AS rule,
             e.import_id, e.source_line`;
 
 async function adhocCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
@@ -164,7 +164,8 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   // whole run; inside the transaction the planner cannot see how many rows `matches` just gained and
   // would pick nested loops that grow with the square of the lines. Hash joins it is.
   await tx.query(`SET LOCAL enable_nestloop = off`);
-  for (const rule of scope.rules ?? DEFAULT_RULES) {
+  const rules = scope.rules ?? DEFAULT_RULES;
+  for (const rule of rules) {
     // A rule that paired many rows leaves few unpaired: fresh statistics let the next queries hash
     // the few instead of the many.
     if ((await applyRule(tx, runId, rule)) >= 10_000) {
@@ -199,7 +200,10 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
     [runId],
   );
 
-  // 5. Each paired group (one line and one row, or a 1:N / N:1 group) compared on its sums.
+  // 5. Each paired group (one line and one row, or a 1:N / N:1 group) compared on its sums. A 1:1
+  //    rule's groups are one line and one row: those are joined, not aggregated.
+  const groupRules = new Set(rules.filter((r) => r.shape === 'group').map((r) => r.id));
+  const oneToOne = rules.filter((r) => r.shape === 'one_to_one' && !groupRules.has(r.id)).map((r) => r.id);
   await tx.query(
     `CREATE TEMP TABLE grp ON COMMIT DROP AS
      WITH gs AS (
@@ -207,12 +211,12 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
               min(s.currency) AS ccy, max(s.currency) AS ccy_max,
               sum(s.original_amount) AS original, count(s.original_currency) AS n_original,
               min(s.original_currency) AS occy, max(s.original_currency) AS occy_max
-         FROM rs s WHERE s.group_no IS NOT NULL
+         FROM rs s WHERE s.group_no IS NOT NULL AND s.rule <> ALL($1::text[])
         GROUP BY s.group_no
      ), gl AS (
        SELECT l.group_no, min(l.id) AS lid, count(*) AS n, sum(l.signed_amount) AS amount, sum(l.fee) AS fee, count(l.fee) AS n_fee,
               min(l.currency) AS ccy, max(l.currency) AS ccy_max
-         FROM rl l WHERE l.group_no IS NOT NULL
+         FROM rl l WHERE l.group_no IS NOT NULL AND l.rule <> ALL($1::text[])
         GROUP BY l.group_no
      )
      SELECT gs.group_no, gs.sid, gl.lid, gs.gross, gs.fee AS s_fee, gl.amount, gl.fee AS l_fee,
@@ -220,7 +224,15 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
             (gs.ccy = gs.ccy_max AND gl.ccy = gl.ccy_max AND gs.ccy = gl.ccy) AS same_currency,
             (gs.ccy = gs.ccy_max AND gl.ccy = gl.ccy_max AND gs.n_original = gs.n AND gs.occy = gs.occy_max AND gs.occy = gl.ccy) AS original_currency,
             gs.original, (gl.n_fee = gl.n) AS ledger_fee_given
-       FROM gs JOIN gl USING (group_no)`,
+       FROM gs JOIN gl USING (group_no)
+     UNION ALL
+     SELECT s.group_no, s.id, l.id, s.gross, s.fee, l.signed_amount, l.fee, s.currency, l.currency,
+            s.currency = l.currency,
+            s.original_currency IS NOT NULL AND s.original_currency = l.currency,
+            s.original_amount, l.fee IS NOT NULL
+       FROM rs s JOIN rl l ON l.group_no = s.group_no
+      WHERE s.rule = ANY($1::text[]) AND l.rule = ANY($1::text[])`,
+    [oneToOne],
   );
 
   // Discrepancies, in a stable order: by kind, then statement position, then ledger position. They are

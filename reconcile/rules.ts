@@ -72,7 +72,7 @@ async function recordPairs(tx: Tx, runId: string, ruleId: string, oneToOne: bool
   // A 1:1 rule names each line and row once; a group names them once per member of the other side.
   const distinct = (col: string) => (oneToOne ? `SELECT ${col} AS id, group_no FROM newp` : `SELECT DISTINCT ${col} AS id, group_no FROM newp`);
   await tx.query(`UPDATE rs SET paired = true, group_no = n.group_no, rule = $1 FROM (${distinct('sid')}) n WHERE rs.id = n.id`, [ruleId]);
-  await tx.query(`UPDATE rl SET paired = true, group_no = n.group_no FROM (${distinct('lid')}) n WHERE rl.id = n.id`);
+  await tx.query(`UPDATE rl SET paired = true, group_no = n.group_no, rule = $1 FROM (${distinct('lid')}) n WHERE rl.id = n.id`, [ruleId]);
   await tx.query(`DROP TABLE newp`);
   return n;
 }
