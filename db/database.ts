@@ -80,7 +80,7 @@ export function copyCsvRow(values: readonly CopyValue[]): string {
   return out + '\n';
 }
 
-/** Writes items as CSV lines joined into chunks of about `chunkChars` characters, counting the lines. */
+/** Writes items as COPY lines joined into chunks of about `chunkChars` characters, counting the lines. */
 async function* csvChunks<T>(items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, counter: { n: number }, chunkChars: number): AsyncGenerator<string> {
   let chunk = '';
   for await (const item of items) {
@@ -123,7 +123,6 @@ class PgTx implements Tx {
     await pipeline(Readable.from(csvChunks(items, toLine, counter, COPY_CHUNK_CHARS)), stream);
     return counter.n;
   }
-
 }
 
 /**

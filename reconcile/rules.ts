@@ -60,8 +60,8 @@ const UNPAIRED_L = `l.copy_no = 1 AND NOT l.dup_of_matched AND NOT l.paired`;
 
 /**
  * Records the pairs a rule found (scratch table `newp`: sid, lid, group_no) as the run's matches, and
- * flags both sides with their group: later rules skip them, and the comparison aggregates each side
- * by its group without going back to `matches`.
+ * flags both sides with their group and rule: later rules skip them, and the comparison reads each
+ * side by its group without going back to `matches`.
  */
 async function recordPairs(tx: Tx, runId: string, ruleId: string, oneToOne: boolean): Promise<number> {
   const [{ n } = { n: 0 }] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM newp`);

@@ -36,7 +36,7 @@ export interface RunRequest {
 
 /** The run's figures, read from its scratch tables and results (inside the run's transaction). */
 export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>): Promise<RunSummary> {
-  // Each line of the run is one row of \`rs\` (lines that are not payments, refunds or chargebacks are
+  // Each line of the run is one row of `rs` (lines that are not payments, refunds or chargebacks are
   // counted from the statement), paired by at most one rule.
   const [counts] = await tx.query<{ ledger_rows: number; matched: number }>(
     `SELECT (SELECT count(*) FROM rl WHERE NOT carried AND (due_date IS NOT NULL OR paired))::int AS ledger_rows,

@@ -3,7 +3,11 @@ import { Decimal } from '../../core/money/index.js';
 import type { RunSummary } from '../../reconcile/run.js';
 import { AMOUNT_COLUMNS, DISCREPANCY_COLUMNS, type DiscrepancyRow } from '../discrepancy-rows.js';
 import type { FeeCheckRow, FeeRow } from '../fee-rows.js';
-import { amountCell, header } from './cells.js';
+import { amountCell } from './cells.js';
+
+const boldRow = (sheet: ExcelJS.Worksheet, names: readonly string[]): void => {
+  sheet.addRow([...names]).font = { bold: true };
+};
 
 export interface WorkbookInput {
   summary: RunSummary;
@@ -14,10 +18,12 @@ export interface WorkbookInput {
 
 /**
  * reconciliation.xlsx: Summary, Discrepancies (the CSV's rows) and Fees. Text cells are always written
- * as strings, so provider or ledger text that looks like a formula stays text.
+ * as strings, so provider or ledger text that looks like a formula stays text. Written as a stream, each
+ * discrepancy row committed as it is filled: a 10M-line day has tens of thousands of them, which the
+ * in-memory workbook model could not hold in the bin's heap.
  */
 export async function writeWorkbook(path: string, input: WorkbookInput): Promise<void> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useStyles: true, useSharedStrings: false });
   wb.creator = 'walletrecon';
   const { summary } = input;
 
@@ -47,8 +53,10 @@ export async function writeWorkbook(path: string, input: WorkbookInput): Promise
     amountCell(row.getCell(5), t.ledger_amount, ccy);
   }
 
-  const d = wb.addWorksheet('Discrepancies');
-  header(d, [...DISCREPANCY_COLUMNS]);
+  // A streamed sheet takes its frozen header view when it is created.
+  const frozenHeader = { views: [{ state: 'frozen' as const, ySplit: 1 }] };
+  const d = wb.addWorksheet('Discrepancies', frozenHeader);
+  boldRow(d, [...DISCREPANCY_COLUMNS]);
   d.columns.forEach((c, i) => {
     const name = DISCREPANCY_COLUMNS[i]!;
     c.width = AMOUNT_COLUMNS.has(name) ? 16 : name.endsWith('_id') || name === 'order_id' ? 30 : 18;
@@ -66,11 +74,12 @@ export async function writeWorkbook(path: string, input: WorkbookInput): Promise
         cell.numFmt = '@';
       }
     });
+    row.commit();
   }
   d.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: DISCREPANCY_COLUMNS.length } };
 
-  const f = wb.addWorksheet('Fees');
-  header(f, ['currency', 'type', 'payment_method', 'wallet', 'lines', 'gross', 'fee', 'net', 'effective_rate']);
+  const f = wb.addWorksheet('Fees', frozenHeader);
+  boldRow(f, ['currency', 'type', 'payment_method', 'wallet', 'lines', 'gross', 'fee', 'net', 'effective_rate']);
   f.columns.forEach((c) => (c.width = 16));
   for (const r of input.fees) {
     const row = f.addRow([r.currency.trim(), r.type, r.payment_method, r.wallet, r.lines]);
@@ -97,5 +106,5 @@ export async function writeWorkbook(path: string, input: WorkbookInput): Promise
     }
   }
 
-  await wb.xlsx.writeFile(path);
+  await wb.commit();
 }
