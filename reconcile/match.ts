@@ -181,10 +181,14 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
       `WITH u AS (
          SELECT x.id, x.type, x.txn_key, x.ref_key FROM ${side} x
           WHERE x.copy_no = 1 AND NOT x.paired
+       ), o AS (
+         -- one pass over the other side: the rows that share either key with a leftover
+         SELECT o.id, o.type, o.txn_key, o.ref_key, o.paired FROM ${other} o
+          WHERE o.copy_no = 1 AND (o.txn_key IN (SELECT txn_key FROM u) OR o.ref_key IN (SELECT ref_key FROM u))
        ), hits AS (
-         SELECT u.id, o.id AS oid, o.paired FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.txn_key = u.txn_key
+         SELECT u.id, o.id AS oid, o.paired FROM u JOIN o ON o.type = u.type AND o.txn_key = u.txn_key
          UNION
-         SELECT u.id, o.id, o.paired FROM u JOIN ${other} o ON o.copy_no = 1 AND o.type = u.type AND o.ref_key = u.ref_key
+         SELECT u.id, o.id, o.paired FROM u JOIN o ON o.type = u.type AND o.ref_key = u.ref_key
        ), single AS (
          SELECT id FROM hits GROUP BY id HAVING count(*) = 1 AND bool_and(paired)
        )
@@ -193,12 +197,15 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
         WHERE ${side}.id = single.id`,
     );
   }
-  // A proposal only stands between rows that are still one-sided.
-  await tx.query(
-    `DELETE FROM match_proposals p USING rs s, rl l
-      WHERE p.run_id = $1 AND s.id = p.statement_line_id AND l.id = p.ledger_entry_id AND (s.dup_of_matched OR l.dup_of_matched)`,
-    [runId],
-  );
+  // A proposal only stands between rows that are still one-sided (most runs have none to check).
+  const [proposals] = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM match_proposals WHERE run_id = $1) AS any`, [runId]);
+  if (proposals?.any) {
+    await tx.query(
+      `DELETE FROM match_proposals p USING rs s, rl l
+        WHERE p.run_id = $1 AND s.id = p.statement_line_id AND l.id = p.ledger_entry_id AND (s.dup_of_matched OR l.dup_of_matched)`,
+      [runId],
+    );
+  }
 
   // 5. Each paired group (one line and one row, or a 1:N / N:1 group) compared on its sums. A 1:1
   //    rule's groups are one line and one row: those are joined, not aggregated.
