@@ -3,21 +3,10 @@ import type { Command } from 'commander';
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { isIsoDate } from '../core/time.js';
-import { openDatabase, type Database } from '../db/database.js';
-import { migrateLatest } from '../db/migrate.js';
+import { withDatabase } from './with-database.js';
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../parsers/contract.js';
 import { reconcilePayouts, type PayoutReportRow } from '../reconcile/payouts/index.js';
 import { loadBankStatement, type LoadedBankStatement } from '../storage/bank-statements.js';
-
-async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.home}/pgdata` });
-  try {
-    await migrateLatest(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 function dateOption(name: string, value: string | undefined): string | null {
   if (value === undefined) return null;

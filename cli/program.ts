@@ -6,8 +6,7 @@ import { isIsoDate } from '../core/time.js';
 import { fetcherFromEnv } from '../fetch/registry.js';
 import { fetchStatement } from '../jobs/fetch-statement.js';
 import { retryPolicyFromEnv } from '../fetch/retry.js';
-import { openDatabase, type Database } from '../db/database.js';
-import { migrateLatest } from '../db/migrate.js';
+import { withDatabase } from './with-database.js';
 import { importLedger } from '../ledger/import.js';
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../parsers/contract.js';
 import { reconcileStatements } from '../jobs/reconcile-statement.js';
@@ -28,16 +27,6 @@ function logLevel(fallback: 'info' | 'warn' | 'error'): 'info' | 'warn' | 'error
 /** Exit status of the contract: 0 completed, 2 an input was rejected, 1 any other failure. */
 const EXIT_REJECTED = 2;
 const EXIT_FAILED = 1;
-
-async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.home}/pgdata` });
-  try {
-    await migrateLatest(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 function providerOption(value: string): ProviderId {
   if (!isProviderId(value)) throw new UsageError(`--provider ${JSON.stringify(value)} is not one of ${PROVIDER_IDS.join(', ')}`);

@@ -4,22 +4,11 @@ import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { formatAmount, isKnownCurrency, type Decimal } from '../core/money/index.js';
 import { isIsoDate } from '../core/time.js';
-import { openDatabase, type Database } from '../db/database.js';
-import { migrateLatest } from '../db/migrate.js';
+import { withDatabase } from './with-database.js';
 import { isProviderId, PROVIDER_IDS } from '../parsers/contract.js';
 import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { writeFeeReport, PERIOD_GROUPINGS, type PeriodGrouping } from '../reports/fees-report/index.js';
 import { daysInRange, writeDayWorkbook } from '../reports/workbook/index.js';
-
-async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.home}/pgdata` });
-  try {
-    await migrateLatest(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 function dateOption(name: string, value: string): string {
   if (!isIsoDate(value)) throw new UsageError(`${name} ${JSON.stringify(value)} is not a YYYY-MM-DD date`);

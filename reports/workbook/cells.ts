@@ -1,5 +1,6 @@
 import type ExcelJS from 'exceljs';
 import { Decimal, isKnownCurrency, minorUnits } from '../../core/money/index.js';
+import { AMOUNT_COLUMNS, DISCREPANCY_COLUMNS, type DiscrepancyRow } from '../discrepancy-rows.js';
 
 /** Excel number format for a currency: its minor units, plus optional finer digits (WeChat fees). */
 export function currencyFormat(currency: string): string {
@@ -80,4 +81,20 @@ export function note(sheet: ExcelJS.Worksheet, text: string): ExcelJS.Row {
   textCell(row.getCell(1), text);
   row.font = { italic: true };
   return row;
+}
+
+/**
+ * The discrepancies.csv columns of one row, from the row's first cell: amounts in their currency (a
+ * ledger amount or fee in the ledger's currency when it differs), everything else as text.
+ */
+export function discrepancyCells(row: ExcelJS.Row, r: DiscrepancyRow): void {
+  DISCREPANCY_COLUMNS.forEach((col, i) => {
+    const cell = row.getCell(i + 1);
+    if (AMOUNT_COLUMNS.has(col)) {
+      const ccy = (col === 'ledger_amount' || col === 'ledger_fee') && r.ledger_currency ? r.ledger_currency : r.currency;
+      amountCell(cell, r[col], ccy);
+    } else {
+      textCell(cell, r[col]);
+    }
+  });
 }

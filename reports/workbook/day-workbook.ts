@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Sql } from '../../db/database.js';
 import { AMOUNT_COLUMNS, DISCREPANCY_COLUMNS, type DiscrepancyRow } from '../discrepancy-rows.js';
-import { amountCell, countCell, effectiveRate, header, note, PERCENT_FORMAT, rateCell, textCell, title } from './cells.js';
+import { amountCell, countCell, discrepancyCells, effectiveRate, header, note, PERCENT_FORMAT, rateCell, textCell, title } from './cells.js';
 import {
   AGE_BUCKETS, dayDiscrepancies, dayFeeRows, dayRuns, dayTimingRows, openByKindAndAge, payoutRows, summaryRows,
   type DayDiscrepancyRow, type DayFeeRow, type DayRun, type DayTimingRow, type OpenAgeRow, type PayoutRow, type SummaryRow,
@@ -73,15 +73,7 @@ function discrepancySheet<R extends DiscrepancyRow>(wb: ExcelJS.Workbook, name: 
   sheet.columns.forEach((c, i) => (c.width = columnWidth(names[i]!)));
   for (const r of rows) {
     const row = sheet.addRow([]);
-    DISCREPANCY_COLUMNS.forEach((col, i) => {
-      const cell = row.getCell(i + 1);
-      if (AMOUNT_COLUMNS.has(col)) {
-        const ccy = (col === 'ledger_amount' || col === 'ledger_fee') && r.ledger_currency ? r.ledger_currency : r.currency;
-        amountCell(cell, r[col], ccy);
-      } else {
-        textCell(cell, r[col]);
-      }
-    });
+    discrepancyCells(row, r);
     extra.forEach((e, j) => {
       const cell = row.getCell(DISCREPANCY_COLUMNS.length + j + 1);
       const v = e.value(r);

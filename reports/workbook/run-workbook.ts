@@ -3,7 +3,7 @@ import { Decimal } from '../../core/money/index.js';
 import type { RunSummary } from '../../reconcile/run.js';
 import { AMOUNT_COLUMNS, DISCREPANCY_COLUMNS, type DiscrepancyRow } from '../discrepancy-rows.js';
 import type { FeeCheckRow, FeeRow } from '../fee-rows.js';
-import { amountCell } from './cells.js';
+import { amountCell, discrepancyCells } from './cells.js';
 
 const boldRow = (sheet: ExcelJS.Worksheet, names: readonly string[]): void => {
   sheet.addRow([...names]).font = { bold: true };
@@ -64,16 +64,7 @@ export async function writeWorkbook(path: string, input: WorkbookInput): Promise
   });
   for (const r of input.discrepancies) {
     const row = d.addRow([]);
-    DISCREPANCY_COLUMNS.forEach((col, i) => {
-      const cell = row.getCell(i + 1);
-      if (AMOUNT_COLUMNS.has(col)) {
-        const ccy = (col === 'ledger_amount' || col === 'ledger_fee') && r.ledger_currency ? r.ledger_currency : r.currency;
-        amountCell(cell, r[col], ccy);
-      } else {
-        cell.value = r[col];
-        cell.numFmt = '@';
-      }
-    });
+    discrepancyCells(row, r);
     row.commit();
   }
   d.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: DISCREPANCY_COLUMNS.length } };
