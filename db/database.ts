@@ -81,7 +81,7 @@ export function copyCsvRow(values: readonly CopyValue[]): string {
 }
 
 /** Writes items as COPY lines joined into chunks of about `chunkChars` characters, counting the lines. */
-async function* csvChunks<T>(items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, counter: { n: number }, chunkChars: number): AsyncGenerator<string> {
+async function* copyChunks<T>(items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, counter: { n: number }, chunkChars: number): AsyncGenerator<string> {
   let chunk = '';
   for await (const item of items) {
     chunk += toLine(item);
@@ -103,24 +103,32 @@ function copySql(table: string, columns: readonly string[], source: string, form
   return `COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM ${source} WITH (FORMAT ${format})`;
 }
 
-// ---------------------------------------------------------------- PostgreSQL server
-
-class PgTx implements Tx {
-  constructor(private readonly client: pg.PoolClient) {}
-  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const res = await this.client.query(sql, params as unknown[]);
-    return res.rows as T[];
-  }
+/** Both COPY entry points over one backend-specific `copy` of lines. */
+abstract class CopyingTx implements Tx {
+  abstract query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  protected abstract copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat): Promise<number>;
   copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
-    return this.copy(table, columns, rows, copyCsvRow);
+    return this.copy(table, columns, rows, copyCsvRow, 'csv');
   }
   copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format: CopyFormat = 'csv'): Promise<number> {
     return this.copy(table, columns, lines, (line) => line, format);
   }
-  private async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
+}
+
+// ---------------------------------------------------------------- PostgreSQL server
+
+class PgTx extends CopyingTx {
+  constructor(private readonly client: pg.PoolClient) {
+    super();
+  }
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const res = await this.client.query(sql, params as unknown[]);
+    return res.rows as T[];
+  }
+  protected async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat): Promise<number> {
     const counter = { n: 0 };
     const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN', format)));
-    await pipeline(Readable.from(csvChunks(items, toLine, counter, COPY_CHUNK_CHARS)), stream);
+    await pipeline(Readable.from(copyChunks(items, toLine, counter, COPY_CHUNK_CHARS)), stream);
     return counter.n;
   }
 }
@@ -168,22 +176,18 @@ interface PgliteLike {
   query<T>(sql: string, params?: unknown[], options?: { blob?: Blob }): Promise<{ rows: T[] }>;
 }
 
-class PgliteTx implements Tx {
-  constructor(private readonly db: PgliteLike) {}
+class PgliteTx extends CopyingTx {
+  constructor(private readonly db: PgliteLike) {
+    super();
+  }
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const res = await this.db.query<T>(sql, params as unknown[]);
     return res.rows;
   }
-  copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
-    return this.copy(table, columns, rows, copyCsvRow);
-  }
-  copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format: CopyFormat = 'csv'): Promise<number> {
-    return this.copy(table, columns, lines, (line) => line, format);
-  }
-  private async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
+  protected async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat): Promise<number> {
     // PGlite has no COPY FROM STDIN; it reads '/dev/blob'. One COPY per chunk keeps memory bounded.
     const counter = { n: 0 };
-    for await (const chunk of csvChunks(items, toLine, counter, PGLITE_COPY_CHUNK_CHARS)) {
+    for await (const chunk of copyChunks(items, toLine, counter, PGLITE_COPY_CHUNK_CHARS)) {
       await this.db.query(copySql(table, columns, `'/dev/blob'`, format), [], { blob: new Blob([chunk]) });
     }
     return counter.n;

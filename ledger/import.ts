@@ -1,12 +1,11 @@
 import { basename } from 'node:path';
 import type { CopyValue, Database, Tx } from '../db/database.js';
 import { LedgerFormatError } from '../core/errors.js';
-import { isKnownCurrency, minorUnits } from '../core/money/index.js';
+import { decimalPlacesOf, fixedDecimalText, isKnownCurrency, minorUnits } from '../core/money/index.js';
 import { isProviderId, LEDGER_TYPES, type ProviderId } from '../parsers/contract.js';
 import { ledgerKeys } from '../reconcile/keys.js';
 import { hashFile } from '../storage/archive.js';
 import { csvRecordBatches } from './csv-records.js';
-import { decimalPlacesOf, fixedDecimalText } from './decimal-text.js';
 
 /** The ledger CSV columns of the contract; order is free and extra columns are ignored. */
 const REQUIRED = ['ledger_id', 'provider', 'type', 'order_id', 'provider_txn_id', 'amount', 'currency', 'booked_at'] as const;

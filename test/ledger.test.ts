@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerFormatError } from '../core/errors.js';
 import { Decimal } from '../core/money/index.js';
 import { csvRecordBatches } from '../ledger/csv-records.js';
-import { decimalPlacesOf, fixedDecimalText } from '../ledger/decimal-text.js';
+import { decimalPlacesOf, fixedDecimalText } from '../core/money/index.js';
 import { importLedger, readLedgerCsv } from '../ledger/import.js';
 import { BACKENDS, type TestDatabase } from './helpers/db.js';
 import { tempDir } from './helpers/json-statement.js';

@@ -1,6 +1,6 @@
 /**
- * Decimal numerals of the ledger CSV read as text: the checks and the canonical text decimal.js would give,
- * without building a Decimal per amount (a million rows a file). Money never becomes a JS number here.
+ * Decimal numerals read as text (the ledger CSV's amounts): the checks and the canonical text decimal.js
+ * would give, without building a Decimal per amount (a million rows a file). Money never becomes a JS number here.
  */
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
