@@ -138,6 +138,12 @@ class PgTx extends CopyingTx {
  * PostgreSQL's defaults (work_mem 4 MB, temp_buffers 8 MB) send every such sort, hash and temp-table
  * scan to disk. `PGOPTIONS`, or `options` in DATABASE_URL, replace them.
  */
+/**
+ * A load of at least this many rows refreshes its table's statistics before it commits: the run that
+ * follows would otherwise plan a million rows as the few dozen the table held when it was last analysed.
+ */
+export const ANALYZE_AFTER_ROWS = 10_000;
+
 export const DEFAULT_SESSION_OPTIONS = '-c work_mem=128MB -c temp_buffers=256MB';
 
 async function openPostgres(url: string): Promise<Database> {

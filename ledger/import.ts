@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { CopyValue, Database, Tx } from '../db/database.js';
+import { ANALYZE_AFTER_ROWS, type CopyValue, type Database, type Tx } from '../db/database.js';
 import { LedgerFormatError } from '../core/errors.js';
 import { decimalPlacesOf, fixedDecimalText, isKnownCurrency, minorUnits } from '../core/money/index.js';
 import { isProviderId, LEDGER_TYPES, type ProviderId } from '../parsers/contract.js';
@@ -266,8 +266,10 @@ async function stageAndWrite(tx: Tx, path: string, file: string, sha256: string)
   );
   const importId = String(imp!.id);
   if (!repeated && (await insertNewOnly(tx, importId))) {
+    if (count >= ANALYZE_AFTER_ROWS) await tx.query(`ANALYZE ledger_entries`);
     return { importId, file, sha256, rows: count, inserted: count, updated: 0, unchanged: 0 };
   }
   const [stats] = await tx.query<{ inserted: number; updated: number; unchanged: number }>(UPSERT_SQL, [importId]);
+  if (count >= ANALYZE_AFTER_ROWS) await tx.query(`ANALYZE ledger_entries`);
   return { importId, file, sha256, rows: count, inserted: stats!.inserted, updated: stats!.updated, unchanged: stats!.unchanged };
 }

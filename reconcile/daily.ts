@@ -104,7 +104,7 @@ export async function reconcileDay(db: Database, req: DailyRunRequest): Promise<
     for (const fileId of req.statementFileIds) {
       await tx.query(`INSERT INTO recon_run_statements (run_id, statement_file_id) VALUES ($1, $2)`, [runId, fileId]);
     }
-    await matchRun(tx, {
+    const outcome = await matchRun(tx, {
       mode: 'daily',
       runId,
       provider: req.provider,
@@ -122,7 +122,7 @@ export async function reconcileDay(db: Database, req: DailyRunRequest): Promise<
       ...(req.rules ? { rules: req.rules } : {}),
     });
     await recordExceptions(tx, { runId, provider: req.provider, account, date: req.date, previousVersionRunId: previousVersion ? String(previousVersion.id) : null });
-    const summary = await summarise(tx, runId, { provider: req.provider, statementFileIds: req.statementFileIds, period });
+    const summary = await summarise(tx, runId, { provider: req.provider, statementFileIds: req.statementFileIds, period }, outcome);
     const [counts] = await tx.query<{ pending: number; cleared: number }>(
       `SELECT (SELECT count(*) FROM pending_items WHERE run_id = $1)::int AS pending,
               (SELECT count(*) FROM cleared_items WHERE run_id = $1)::int AS cleared`,

@@ -1,6 +1,6 @@
 import type { Tx } from '../db/database.js';
 import { computeExpectedFees } from './fee-check.js';
-import { applyRule, DEFAULT_RULES, type MatchRule } from './rules.js';
+import { applyRule, DEFAULT_RULES, type MatchRule, type Pools, type RulePairs } from './rules.js';
 import type { FeeSchedule } from './fees/index.js';
 
 /**
@@ -83,13 +83,16 @@ const RS_COLUMNS = `l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.curre
             l.original_amount, l.original_currency, l.statement_file_id, l.line_no,
             -- a copy is the same movement again: same key, amount and time (a split capture differs)
             row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id), l.gross, l.occurred_at
-                               ORDER BY l.statement_file_id, l.line_no) AS copy_no, l.occurred_at,
-            false AS dup_of_matched, false AS paired, NULL::bigint AS group_no, NULL::text AS rule`;
+                               ORDER BY l.statement_file_id, l.line_no) AS copy_no,
+            -- how many lines share the copy key (the same sort): rules/candidates() settles most keys with it
+            count(*) OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id)) AS key_rows,
+            l.occurred_at, false AS dup_of_matched`;
 const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
             CASE WHEN e.type = 'payment' THEN e.amount ELSE -e.amount END AS signed_amount,
             row_number() OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id), e.amount, e.currency
                                ORDER BY e.import_id, e.source_line, e.ledger_id) AS copy_no,
-            false AS dup_of_matched, false AS paired, NULL::bigint AS group_no, NULL::text AS rule,
+            count(*) OVER (PARTITION BY e.type, coalesce(e.txn_key, e.ref_key, 'ledger:' || e.ledger_id)) AS key_rows,
+            false AS dup_of_matched,
             e.import_id, e.source_line`;
 
 async function adhocCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
@@ -151,7 +154,34 @@ async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
   );
 }
 
-export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
+/** What the rules paired, per rule in order (the run's summary counts these). */
+export interface MatchOutcome {
+  pairs: RulePairs[];
+}
+
+/** The disagreeing groups of a group rule's pairs: each group compared on its sums. */
+function groupComparison(table: string): string {
+  return `SELECT gs.group_no, gs.sid, gl.lid, gs.gross, gs.s_fee, gl.amount, gl.l_fee, gs.s_ccy, gl.l_ccy,
+            (gs.s_ccy = gs.ccy_max AND gl.l_ccy = gl.ccy_max AND gs.s_ccy = gl.l_ccy) AS same_currency,
+            (gs.s_ccy = gs.ccy_max AND gl.l_ccy = gl.ccy_max AND gs.n_original = gs.n AND gs.occy = gs.occy_max AND gs.occy = gl.l_ccy) AS original_currency,
+            gs.original, (gl.n_fee = gl.n) AS ledger_fee_given
+       FROM (SELECT group_no, min(sid) AS sid, count(*) AS n, sum(gross) AS gross, sum(s_fee) AS s_fee,
+                    min(s_ccy) AS s_ccy, max(s_ccy) AS ccy_max, sum(original) AS original, count(original_ccy) AS n_original,
+                    min(original_ccy) AS occy, max(original_ccy) AS occy_max
+               FROM (SELECT DISTINCT sid, group_no, gross, s_fee, s_ccy, original, original_ccy FROM ${table}) x GROUP BY group_no) gs
+       JOIN (SELECT group_no, min(lid) AS lid, count(*) AS n, sum(amount) AS amount, sum(l_fee) AS l_fee, count(l_fee) AS n_fee,
+                    min(l_ccy) AS l_ccy, max(l_ccy) AS ccy_max
+               FROM (SELECT DISTINCT lid, group_no, amount, l_fee, l_ccy FROM ${table}) x GROUP BY group_no) gl USING (group_no)`;
+}
+
+/** A 1:1 rule's pairs as groups of one: its measures are the group's. */
+function oneToOneComparison(table: string): string {
+  return `SELECT group_no, sid, lid, gross, s_fee, amount, l_fee, s_ccy, l_ccy, s_ccy = l_ccy AS same_currency,
+            original_ccy IS NOT NULL AND original_ccy = l_ccy AS original_currency, original, l_fee IS NOT NULL AS ledger_fee_given
+       FROM ${table}`;
+}
+
+export async function matchRun(tx: Tx, scope: MatchScope): Promise<MatchOutcome> {
   const { runId } = scope;
   await (scope.mode === 'adhoc' ? adhocCandidates(tx, scope) : dailyCandidates(tx, scope));
   const feeCheck = scope.feeSchedules !== undefined && scope.feeSchedules.length > 0;
@@ -160,30 +190,41 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
   await tx.query(`ANALYZE rs`);
   await tx.query(`ANALYZE rl`);
 
-  // 2–3. The rules, in priority order (reconcile/rules.ts). Every rule is a set operation over the
-  // whole run; inside the transaction the planner cannot see how many rows `matches` just gained and
-  // would pick nested loops that grow with the square of the lines. Hash joins it is.
+  // 2–3. The rules, in priority order (reconcile/rules.ts), each on what earlier rules left unpaired.
+  // Every rule is a set operation over the whole run; inside the transaction the planner cannot see
+  // how many rows `matches` just gained and would pick nested loops that grow with the square of the
+  // lines, or sort both sides for a merge. Hash joins it is.
   await tx.query(`SET LOCAL enable_nestloop = off`);
+  await tx.query(`SET LOCAL enable_mergejoin = off`);
   const rules = scope.rules ?? DEFAULT_RULES;
-  for (const rule of rules) {
-    // A rule that paired many rows leaves few unpaired: fresh statistics let the next queries hash
-    // the few instead of the many.
-    if ((await applyRule(tx, runId, rule)) >= 10_000) {
-      await tx.query(`ANALYZE rs`);
-      await tx.query(`ANALYZE rl`);
-    }
+  let pools: Pools = { s: 'rs', l: 'rl' };
+  const pairs: RulePairs[] = [];
+  for (const [i, rule] of rules.entries()) {
+    const applied = await applyRule(tx, runId, rule, pools, i + 1);
+    pools = applied.pools;
+    if (applied.pairs) pairs.push(applied.pairs);
   }
+  await tx.query(`SET LOCAL enable_mergejoin = on`);
+  // The final pools, under fixed names: `us` and `ul` hold every first copy that no rule paired.
+  for (const [pool, name, full] of [[pools.s, 'us', 'rs'], [pools.l, 'ul', 'rl']] as const) {
+    if (pool === full) await tx.query(`CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT x.* FROM ${full} x WHERE x.copy_no = 1`);
+    else await tx.query(`ALTER TABLE ${pool} RENAME TO ${name}`);
+    await tx.query(`CREATE INDEX ON ${name} (id)`);
+    await tx.query(`ANALYZE ${name}`);
+  }
+  // A first copy is paired when no pool holds it any more.
+  const pairedS = (alias: string) => `(${alias}.copy_no = 1 AND ${alias}.id NOT IN (SELECT id FROM us))`;
+  const pairedL = (alias: string) => `(${alias}.copy_no = 1 AND ${alias}.id NOT IN (SELECT id FROM ul))`;
 
   // 4. Leftovers that are further copies of an already paired movement: the row's key (provider id or
   //    merchant reference) points at exactly one movement on the other side, and that one is paired.
-  for (const [side, other] of [['rl', 'rs'], ['rs', 'rl']] as const) {
+  for (const [pool, other, pairedOther] of [['ul', 'rs', pairedS], ['us', 'rl', pairedL]] as const) {
     await tx.query(
       `WITH u AS (
-         SELECT x.id, x.type, x.txn_key, x.ref_key FROM ${side} x
-          WHERE x.copy_no = 1 AND NOT x.paired
+         SELECT x.id, x.type, x.txn_key, x.ref_key FROM ${pool} x
        ), o AS (
          -- one pass over the other side: the rows that share either key with a leftover
-         SELECT o.id, o.type, o.txn_key, o.ref_key, o.paired FROM ${other} o
+         SELECT o.id, o.type, o.txn_key, o.ref_key, ${pairedOther('o')} AS paired FROM ${other} o
           WHERE o.copy_no = 1 AND (o.txn_key IN (SELECT txn_key FROM u) OR o.ref_key IN (SELECT ref_key FROM u))
        ), hits AS (
          SELECT u.id, o.id AS oid, o.paired FROM u JOIN o ON o.type = u.type AND o.txn_key = u.txn_key
@@ -192,95 +233,78 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
        ), single AS (
          SELECT id FROM hits GROUP BY id HAVING count(*) = 1 AND bool_and(paired)
        )
-       UPDATE ${side} SET dup_of_matched = true
+       UPDATE ${pool} SET dup_of_matched = true
          FROM single
-        WHERE ${side}.id = single.id`,
+        WHERE ${pool}.id = single.id`,
     );
   }
   // A proposal only stands between rows that are still one-sided (most runs have none to check).
   const [proposals] = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM match_proposals WHERE run_id = $1) AS any`, [runId]);
   if (proposals?.any) {
     await tx.query(
-      `DELETE FROM match_proposals p USING rs s, rl l
-        WHERE p.run_id = $1 AND s.id = p.statement_line_id AND l.id = p.ledger_entry_id AND (s.dup_of_matched OR l.dup_of_matched)`,
+      `DELETE FROM match_proposals p
+        WHERE p.run_id = $1
+          AND (EXISTS (SELECT 1 FROM us s WHERE s.id = p.statement_line_id AND s.dup_of_matched)
+               OR EXISTS (SELECT 1 FROM ul l WHERE l.id = p.ledger_entry_id AND l.dup_of_matched))`,
       [runId],
     );
   }
 
-  // 5. Each paired group (one line and one row, or a 1:N / N:1 group) compared on its sums. A 1:1
-  //    rule's groups are one line and one row: those are joined, not aggregated.
-  const groupRules = new Set(rules.filter((r) => r.shape === 'group').map((r) => r.id));
-  const oneToOne = rules.filter((r) => r.shape === 'one_to_one' && !groupRules.has(r.id)).map((r) => r.id);
-  await tx.query(
-    `CREATE TEMP TABLE grp ON COMMIT DROP AS
-     WITH gs AS (
-       SELECT s.group_no, min(s.id) AS sid, count(*) AS n, sum(s.gross) AS gross, sum(s.fee) AS fee,
-              min(s.currency) AS ccy, max(s.currency) AS ccy_max,
-              sum(s.original_amount) AS original, count(s.original_currency) AS n_original,
-              min(s.original_currency) AS occy, max(s.original_currency) AS occy_max
-         FROM rs s WHERE s.group_no IS NOT NULL AND s.rule <> ALL($1::text[])
-        GROUP BY s.group_no
-     ), gl AS (
-       SELECT l.group_no, min(l.id) AS lid, count(*) AS n, sum(l.signed_amount) AS amount, sum(l.fee) AS fee, count(l.fee) AS n_fee,
-              min(l.currency) AS ccy, max(l.currency) AS ccy_max
-         FROM rl l WHERE l.group_no IS NOT NULL AND l.rule <> ALL($1::text[])
-        GROUP BY l.group_no
-     )
-     SELECT gs.group_no, gs.sid, gl.lid, gs.gross, gs.fee AS s_fee, gl.amount, gl.fee AS l_fee,
-            gs.ccy AS s_ccy, gl.ccy AS l_ccy,
-            (gs.ccy = gs.ccy_max AND gl.ccy = gl.ccy_max AND gs.ccy = gl.ccy) AS same_currency,
-            (gs.ccy = gs.ccy_max AND gl.ccy = gl.ccy_max AND gs.n_original = gs.n AND gs.occy = gs.occy_max AND gs.occy = gl.ccy) AS original_currency,
-            gs.original, (gl.n_fee = gl.n) AS ledger_fee_given
-       FROM gs JOIN gl USING (group_no)
-     UNION ALL
-     SELECT s.group_no, s.id, l.id, s.gross, s.fee, l.signed_amount, l.fee, s.currency, l.currency,
-            s.currency = l.currency,
-            s.original_currency IS NOT NULL AND s.original_currency = l.currency,
-            s.original_amount, l.fee IS NOT NULL
-       FROM rs s JOIN rl l ON l.group_no = s.group_no
-      WHERE s.rule = ANY($1::text[]) AND l.rule = ANY($1::text[])`,
-    [oneToOne],
-  );
+  // 5. Each paired group (one line and one row, or a 1:N / N:1 group) compared on its sums; only the
+  //    disagreeing ones are kept (one pass over the pairs).
+  const comparisons = pairs.map((p) => (p.oneToOne ? oneToOneComparison(p.table) : groupComparison(p.table)));
+  const grp = comparisons.length === 0
+    ? `SELECT NULL::bigint AS sid, NULL::bigint AS lid, NULL::numeric AS gross, NULL::numeric AS s_fee, NULL::numeric AS amount,
+              NULL::numeric AS l_fee, NULL::text AS s_ccy, NULL::text AS l_ccy, NULL::boolean AS same_currency,
+              NULL::boolean AS original_currency, NULL::numeric AS original, NULL::boolean AS ledger_fee_given WHERE false`
+    : comparisons.map((c) => `SELECT sid, lid, gross, s_fee, amount, l_fee, s_ccy::text, l_ccy::text, same_currency, original_currency, original, ledger_fee_given
+                                FROM (${c}) c
+                               WHERE NOT same_currency OR gross <> amount OR (ledger_fee_given AND s_fee <> l_fee)`).join('\n UNION ALL\n');
 
   // Discrepancies, in a stable order: by kind, then statement position, then ledger position. They are
   // few: their lines and rows are fetched by id (index lookups), not by hashing both whole tables.
   await tx.query(`SET LOCAL enable_nestloop = on`);
   const due = `$4::date`;
   await tx.query(
-    `WITH found AS (
+    `WITH g AS MATERIALIZED (
+       ${grp}
+     ), dl AS (
+       SELECT l.* FROM rl l WHERE l.copy_no > 1
+       UNION ALL
+       SELECT l.* FROM ul l WHERE l.dup_of_matched
+     ), found AS (
        -- statement-side rows
        SELECT 'missing_in_ledger' AS kind, s.id AS sid, NULL::bigint AS lid, NULL::text AS basis,
-              s.gross AS s_amount, NULL::numeric AS l_amount, s.fee AS s_fee, NULL::numeric AS l_fee, s.currency AS ccy
-         FROM rs s
-        WHERE s.copy_no = 1 AND NOT s.dup_of_matched AND s.due_date <= ${due}
-          AND NOT s.paired
+              s.gross AS s_amount, NULL::numeric AS l_amount, s.fee AS s_fee, NULL::numeric AS l_fee, s.currency::text AS ccy
+         FROM us s
+        WHERE NOT s.dup_of_matched AND s.due_date <= ${due}
        UNION ALL
-       SELECT 'duplicate_in_statement', s.id, NULL, NULL, s.gross, NULL, s.fee, NULL, s.currency FROM rs s WHERE s.copy_no > 1 OR s.dup_of_matched
+       SELECT 'duplicate_in_statement', s.id, NULL, NULL, s.gross, NULL, s.fee, NULL, s.currency FROM rs s WHERE s.copy_no > 1
+       UNION ALL
+       SELECT 'duplicate_in_statement', s.id, NULL, NULL, s.gross, NULL, s.fee, NULL, s.currency FROM us s WHERE s.dup_of_matched
        UNION ALL
        -- ledger-side rows
-       SELECT 'missing_in_statement', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM rl l
-        WHERE l.copy_no = 1 AND NOT l.dup_of_matched AND l.due_date <= ${due}
-          AND NOT l.paired
+       SELECT 'missing_in_statement', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM ul l
+        WHERE NOT l.dup_of_matched AND l.due_date <= ${due}
        UNION ALL
-       SELECT 'duplicate_in_ledger', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM rl l
-        WHERE (l.copy_no > 1 OR l.dup_of_matched)
-          AND (l.due_date IS NOT NULL OR EXISTS (
+       SELECT 'duplicate_in_ledger', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM dl l
+        WHERE l.due_date IS NOT NULL OR EXISTS (
                 SELECT 1 FROM rl f
-                 WHERE f.copy_no = 1 AND f.paired AND f.type = l.type
-                   AND coalesce(f.txn_key, f.ref_key) = coalesce(l.txn_key, l.ref_key)))
+                 WHERE ${pairedL('f')} AND f.type = l.type
+                   AND coalesce(f.txn_key, f.ref_key) = coalesce(l.txn_key, l.ref_key))
        UNION ALL
        -- paired groups that disagree
-       SELECT 'currency_mismatch', g.sid, g.lid, NULL, g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM grp g
+       SELECT 'currency_mismatch', g.sid, g.lid, NULL, g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM g
         WHERE NOT g.same_currency AND NOT g.original_currency
        UNION ALL
-       SELECT 'amount_mismatch', g.sid, g.lid, NULL, g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM grp g
+       SELECT 'amount_mismatch', g.sid, g.lid, NULL, g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM g
         WHERE g.same_currency AND g.gross <> g.amount
        UNION ALL
        -- a ledger row in the customer's currency is compared with the statement's original amount
-       SELECT 'amount_mismatch', g.sid, g.lid, NULL, g.original, g.amount, g.s_fee, g.l_fee, g.l_ccy FROM grp g
+       SELECT 'amount_mismatch', g.sid, g.lid, NULL, g.original, g.amount, g.s_fee, g.l_fee, g.l_ccy FROM g
         WHERE NOT g.same_currency AND g.original_currency AND g.original <> g.amount
        UNION ALL
-       SELECT 'fee_mismatch', g.sid, g.lid, 'ledger', g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM grp g
+       SELECT 'fee_mismatch', g.sid, g.lid, 'ledger', g.gross, g.amount, g.s_fee, g.l_fee, g.s_ccy FROM g
         WHERE g.same_currency AND g.ledger_fee_given AND g.s_fee <> g.l_fee
        ${feeCheck ? `UNION ALL
        -- the provider charged otherwise than the contracted schedule says
@@ -309,35 +333,35 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<void> {
 
   // The run's fee check over its pairs (every line and row of a group, as \`matches\` pairs them), kept
   // with the run so that its reports need not join the run's matches back to both tables.
+  const feePairs = pairs.map((p) => `SELECT s_ccy, s_type, s_fee, l_fee FROM ${p.table} WHERE l_fee IS NOT NULL AND l_ccy = s_ccy`).join(' UNION ALL ');
   await tx.query(
     `UPDATE recon_runs SET fee_checks = coalesce((
        SELECT json_agg(json_build_object('currency', t.currency, 'type', t.type, 'pairs', t.pairs, 'statement_fee', t.statement_fee,
                                          'ledger_fee', t.ledger_fee, 'mismatches', t.mismatches) ORDER BY t.currency, t.type)
-         FROM (SELECT s.currency, s.type, count(*)::int AS pairs, sum(s.fee)::text AS statement_fee, sum(l.fee)::text AS ledger_fee,
-                      count(*) FILTER (WHERE s.fee <> l.fee)::int AS mismatches
-                 FROM rs s JOIN rl l ON l.group_no = s.group_no
-                WHERE l.fee IS NOT NULL AND l.currency = s.currency
-                GROUP BY s.currency, s.type) t), '[]')
+         FROM (SELECT p.s_ccy AS currency, p.s_type AS type, count(*)::int AS pairs, sum(p.s_fee)::text AS statement_fee,
+                      sum(p.l_fee)::text AS ledger_fee, count(*) FILTER (WHERE p.s_fee <> p.l_fee)::int AS mismatches
+                 FROM (${feePairs || 'SELECT NULL::bpchar AS s_ccy, NULL::text AS s_type, NULL::numeric AS s_fee, NULL::numeric AS l_fee WHERE false'}) p
+                GROUP BY p.s_ccy, p.s_type) t), '[]')
       WHERE id = $1`,
     [runId],
   );
 
   if (scope.mode === 'daily') {
     // What is unpaired but not yet due waits for a later day; what was waiting and paired today is cleared.
-    for (const [side, table, column] of [['statement', 'rs', 'statement_line_id'], ['ledger', 'rl', 'ledger_entry_id']] as const) {
+    for (const [side, table, pool, column, paired] of [['statement', 'rs', 'us', 'statement_line_id', pairedS], ['ledger', 'rl', 'ul', 'ledger_entry_id', pairedL]] as const) {
       await tx.query(
         `INSERT INTO pending_items (run_id, side, ${column}, pending_since, due_date)
-         SELECT $1, '${side}', x.id, coalesce(x.pending_since, $2::date), x.due_date FROM ${table} x
-          WHERE x.copy_no = 1 AND NOT x.dup_of_matched AND x.due_date > $2::date
-            AND NOT x.paired`,
+         SELECT $1, '${side}', x.id, coalesce(x.pending_since, $2::date), x.due_date FROM ${pool} x
+          WHERE NOT x.dup_of_matched AND x.due_date > $2::date`,
         [runId, scope.runDate],
       );
       await tx.query(
         `INSERT INTO cleared_items (run_id, side, ${column}, pending_since, cleared_on)
          SELECT $1, '${side}', x.id, x.pending_since, $2::date FROM ${table} x
-          WHERE x.carried AND x.paired`,
+          WHERE x.carried AND ${paired('x')}`,
         [runId, scope.runDate],
       );
     }
   }
+  return { pairs };
 }

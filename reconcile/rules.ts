@@ -53,83 +53,131 @@ const COLUMNS: Record<MatchKey, { s: string; l: string }> = {
   parent_txn: { s: 'parent_txn_id', l: 'provider_txn_id' },
 };
 
-// `paired` is kept on the scratch tables as rules pair rows (recordPairs): a flag read, not an anti-join
-// against `matches` per rule.
-const UNPAIRED_S = `s.copy_no = 1 AND NOT s.dup_of_matched AND NOT s.paired`;
-const UNPAIRED_L = `l.copy_no = 1 AND NOT l.dup_of_matched AND NOT l.paired`;
+/**
+ * The rows no rule has paired yet: the run's candidates (`rs`, `rl`) until a rule pairs some, then
+ * tables of what is left. Rules read these and never the whole run again, and pairing removes rows from
+ * a pool instead of updating a million flags.
+ */
+export interface Pools {
+  s: string;
+  l: string;
+}
+
+/** What a pairing rule recorded: its pairs table, and how many lines and rows it paired. */
+export interface RulePairs {
+  rule: string;
+  /** Temp table: sid, lid, group_no, and both sides' measures (s_type, gross, s_fee, s_ccy, original, original_ccy, amount, l_fee, l_ccy). */
+  table: string;
+  oneToOne: boolean;
+  pairs: number;
+  lines: number;
+  rows: number;
+}
+
+// Pool rows are first copies, never flagged as further copies while rules run (that comes after).
+const UNPAIRED_S = `s.copy_no = 1 AND NOT s.dup_of_matched`;
+const UNPAIRED_L = `l.copy_no = 1 AND NOT l.dup_of_matched`;
+
+// The measures each pair carries, so that comparing pairs and checking fees never joins back to the run.
+const S_MEASURES = `s.gross, s.fee AS s_fee, s.currency AS s_ccy, s.original_amount AS original, s.original_currency AS original_ccy, s.type AS s_type`;
+const L_MEASURES = `l.signed_amount AS amount, l.fee AS l_fee, l.currency AS l_ccy`;
+const PAIR_COLUMNS = `su.gross, su.s_fee, su.s_ccy, su.original, su.original_ccy, su.s_type, lu.amount, lu.l_fee, lu.l_ccy`;
 
 /**
- * Records the pairs a rule found (scratch table `newp`: sid, lid, group_no) as the run's matches, and
- * flags both sides with their group and rule: later rules skip them, and the comparison reads each
- * side by its group without going back to `matches`.
+ * Candidates of a rule, with how many share their key on their side. For the provider id, `key_rows`
+ * (rows of the run sharing the line's copy key, counted when the scratch table was made) settles most
+ * lines at once: a line alone under its key is alone under its provider id, and every line sharing a
+ * provider id shares its copy key, so only those few are counted again.
  */
-async function recordPairs(tx: Tx, runId: string, ruleId: string, oneToOne: boolean): Promise<number> {
-  const [{ n } = { n: 0 }] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM newp`);
-  await tx.query(
-    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no) SELECT $1, sid, lid, $2, group_no FROM newp`,
-    [runId, ruleId],
-  );
-  // A 1:1 rule names each line and row once; a group names them once per member of the other side.
-  const distinct = (col: string) => (oneToOne ? `SELECT ${col} AS id, group_no FROM newp` : `SELECT DISTINCT ${col} AS id, group_no FROM newp`);
-  await tx.query(`UPDATE rs SET paired = true, group_no = n.group_no, rule = $1 FROM (${distinct('sid')}) n WHERE rs.id = n.id`, [ruleId]);
-  await tx.query(`UPDATE rl SET paired = true, group_no = n.group_no, rule = $1 FROM (${distinct('lid')}) n WHERE rl.id = n.id`, [ruleId]);
-  await tx.query(`DROP TABLE newp`);
-  return n;
+function candidates(key: MatchKey, pools: Pools): string {
+  const { s: sk, l: lk } = COLUMNS[key];
+  const side = (alias: 's' | 'l', table: string, col: string, unpaired: string, measures: string) => {
+    const base = `FROM ${table} ${alias} WHERE ${unpaired} AND ${alias}.${col} IS NOT NULL AND ${alias}.type = ANY($1::text[])`;
+    const counted = (filter: string) => `SELECT ${alias}.id, ${alias}.type, ${alias}.${col} AS k, ${measures}, count(*) OVER (PARTITION BY ${alias}.type, ${alias}.${col}) AS n ${base}${filter}`;
+    if (key !== 'txn') return counted('');
+    return `SELECT ${alias}.id, ${alias}.type, ${alias}.${col} AS k, ${measures}, 1::bigint AS n ${base} AND ${alias}.key_rows = 1
+            UNION ALL ${counted(` AND ${alias}.key_rows > 1`)}`;
+  };
+  return `su AS (${side('s', pools.s, sk, UNPAIRED_S, S_MEASURES)}),
+          lu AS (${side('l', pools.l, lk, UNPAIRED_L, L_MEASURES)})`;
 }
 
 /**
- * Applies one rule inside the run's transaction, on the scratch tables `rs` and `rl`. Returns how many
- * pairs it recorded (a proposal rule records none).
+ * Records a rule's pairs (its table: sid, lid, group_no and measures) as the run's matches, and takes
+ * the paired lines and rows out of the pools.
  */
-export async function applyRule(tx: Tx, runId: string, rule: MatchRule): Promise<number> {
+async function recordPairs(tx: Tx, runId: string, rule: MatchRule, table: string, pools: Pools, seq: number): Promise<{ pairs: RulePairs; pools: Pools }> {
+  const oneToOne = rule.shape === 'one_to_one';
+  const [c = { pairs: 0, lines: 0, rows: 0 }] = await tx.query<{ pairs: number; lines: number; rows: number }>(
+    oneToOne
+      ? `SELECT count(*)::int AS pairs, count(*)::int AS lines, count(*)::int AS rows FROM ${table}`
+      : `SELECT count(*)::int AS pairs, count(DISTINCT sid)::int AS lines, count(DISTINCT lid)::int AS rows FROM ${table}`,
+  );
+  const pairs: RulePairs = { rule: rule.id, table, oneToOne, ...c };
+  if (c.pairs === 0) return { pairs, pools };
+  await tx.query(
+    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no) SELECT $1, sid, lid, $2, group_no FROM ${table}`,
+    [runId, rule.id],
+  );
+  const next: Pools = { s: `pool_s${seq}`, l: `pool_l${seq}` };
+  for (const [from, to, col] of [[pools.s, next.s, 'sid'], [pools.l, next.l, 'lid']] as const) {
+    await tx.query(
+      `CREATE TEMP TABLE ${to} ON COMMIT DROP AS
+       SELECT x.* FROM ${from} x WHERE x.copy_no = 1 AND NOT EXISTS (SELECT 1 FROM ${table} p WHERE p.${col} = x.id)`,
+    );
+    if (from !== 'rs' && from !== 'rl') await tx.query(`DROP TABLE ${from}`);
+    await tx.query(`ANALYZE ${to}`);
+  }
+  return { pairs, pools: next };
+}
+
+/**
+ * Applies one rule inside the run's transaction to the unpaired pools. A pairing rule returns its pairs
+ * and the pools left; a proposal rule records proposals only.
+ */
+export async function applyRule(tx: Tx, runId: string, rule: MatchRule, pools: Pools, seq: number): Promise<{ pairs: RulePairs | null; pools: Pools }> {
   const types = rule.types ?? [...LEDGER_TYPES];
   if (rule.shape === 'proposal') {
-    await proposeByTolerance(tx, runId, rule, types);
-    return 0;
+    await proposeByTolerance(tx, runId, rule, types, pools);
+    return { pairs: null, pools };
   }
-  const { s: sk, l: lk } = COLUMNS[rule.key];
-  // Candidates with how many share their key on their side (a window count: one pass, no self-join).
-  const candidates = `
-     su AS (SELECT s.id, s.type, s.${sk} AS k, count(*) OVER (PARTITION BY s.type, s.${sk}) AS n
-              FROM rs s WHERE ${UNPAIRED_S} AND s.${sk} IS NOT NULL AND s.type = ANY($1::text[])),
-     lu AS (SELECT l.id, l.type, l.${lk} AS k, count(*) OVER (PARTITION BY l.type, l.${lk}) AS n
-              FROM rl l WHERE ${UNPAIRED_L} AND l.${lk} IS NOT NULL AND l.type = ANY($1::text[]))`;
+  const table = `pairs${seq}`;
   if (rule.shape === 'one_to_one') {
     await tx.query(
-      `CREATE TEMP TABLE newp ON COMMIT DROP AS
-       WITH ${candidates}
-       SELECT su.id AS sid, lu.id AS lid, su.id AS group_no
+      `CREATE TEMP TABLE ${table} ON COMMIT DROP AS
+       WITH ${candidates(rule.key, pools)}
+       SELECT su.id AS sid, lu.id AS lid, su.id AS group_no, ${PAIR_COLUMNS}
          FROM su JOIN lu USING (type, k)
         WHERE su.n = 1 AND lu.n = 1`,
       [types],
     );
   } else {
     await tx.query(
-      `CREATE TEMP TABLE newp ON COMMIT DROP AS
-       WITH ${candidates},
+      `CREATE TEMP TABLE ${table} ON COMMIT DROP AS
+       WITH ${candidates(rule.key, pools)},
             g AS (SELECT su.type, su.k, min(su.id) AS group_no FROM su WHERE EXISTS (SELECT 1 FROM lu WHERE lu.type = su.type AND lu.k = su.k) GROUP BY su.type, su.k)
-       SELECT su.id AS sid, lu.id AS lid, g.group_no
+       SELECT su.id AS sid, lu.id AS lid, g.group_no, ${PAIR_COLUMNS}
          FROM su JOIN g USING (type, k) JOIN lu USING (type, k)`,
       [types],
     );
   }
-  return recordPairs(tx, runId, rule.id, rule.shape === 'one_to_one');
+  return recordPairs(tx, runId, rule, table, pools, seq);
 }
 
-async function proposeByTolerance(tx: Tx, runId: string, rule: Extract<MatchRule, { shape: 'proposal' }>, types: string[]): Promise<void> {
+async function proposeByTolerance(tx: Tx, runId: string, rule: Extract<MatchRule, { shape: 'proposal' }>, types: string[], pools: Pools): Promise<void> {
   const abs = rule.amountAbsolute ?? '0';
   const rel = rule.amountRelative ?? '0';
   // Few rows are left unpaired by now: they are copied out and indexed on amount, and a nested loop
   // finds each line's candidates in its tolerance band instead of comparing every pair.
   await tx.query(
-    `CREATE TEMP TABLE tol_l ON COMMIT DROP AS SELECT l.* FROM rl l WHERE ${UNPAIRED_L} AND l.type = ANY($1::text[])`,
+    `CREATE TEMP TABLE tol_l ON COMMIT DROP AS SELECT l.* FROM ${pools.l} l WHERE ${UNPAIRED_L} AND l.type = ANY($1::text[])`,
     [types],
   );
   await tx.query(`CREATE INDEX ON tol_l (type, currency, signed_amount)`);
   await tx.query(`ANALYZE tol_l`);
   await tx.query(`SET LOCAL enable_nestloop = on`);
   await tx.query(
-    `WITH su AS (SELECT s.* FROM rs s WHERE ${UNPAIRED_S} AND s.type = ANY($3::text[])),
+    `WITH su AS (SELECT s.* FROM ${pools.s} s WHERE ${UNPAIRED_S} AND s.type = ANY($3::text[])),
           cand AS (
             SELECT su.id AS sid, lu.id AS lid, su.gross - lu.signed_amount AS diff
               FROM su JOIN tol_l lu ON lu.type = su.type AND lu.currency = su.currency

@@ -1,6 +1,6 @@
 import type { Database, Tx } from '../db/database.js';
 import { Decimal, formatAmount } from '../core/money/index.js';
-import { DISCREPANCY_KINDS, matchRun, type DiscrepancyKind, type MatchScope } from './match.js';
+import { DISCREPANCY_KINDS, matchRun, type DiscrepancyKind, type MatchOutcome, type MatchScope } from './match.js';
 import type { FeeSchedule } from './fees/index.js';
 import type { MatchRule } from './rules.js';
 
@@ -35,35 +35,38 @@ export interface RunRequest {
 }
 
 /** The run's figures, read from its scratch tables and results (inside the run's transaction). */
-export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>): Promise<RunSummary> {
+export async function summarise(
+  tx: Tx,
+  runId: string,
+  req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>,
+  outcome: MatchOutcome,
+): Promise<RunSummary> {
   // Each line of the run is one row of `rs` (lines that are not payments, refunds or chargebacks are
-  // counted from the statement), paired by at most one rule.
-  const [counts] = await tx.query<{ ledger_rows: number; matched: number }>(
-    `SELECT (SELECT count(*) FROM rl WHERE NOT carried AND (due_date IS NOT NULL OR paired))::int AS ledger_rows,
-            (SELECT count(*) FROM rs WHERE paired)::int AS matched`,
-  );
+  // counted from the statement), paired by at most one rule: the rules counted what they paired.
+  const matchedByRule = new Map<string, number>();
+  for (const p of outcome.pairs) matchedByRule.set(p.rule, (matchedByRule.get(p.rule) ?? 0) + p.lines);
   const kinds = await tx.query<{ kind: DiscrepancyKind; n: number }>(
     `SELECT kind, count(*)::int AS n FROM discrepancies WHERE run_id = $1 GROUP BY kind`,
     [runId],
   );
-  const rules = await tx.query<{ rule: string; n: number }>(`SELECT rule, count(*)::int AS n FROM rs WHERE paired GROUP BY rule ORDER BY rule`);
   const types = await tx.query<{ type: string; n: number }>(
     `SELECT type, count(*)::int AS n FROM statement_lines WHERE statement_file_id = ANY($1::bigint[]) GROUP BY type ORDER BY type`,
     [req.statementFileIds],
   );
   const statementLines = types.reduce((n, t) => n + t.n, 0);
-  const totals = await tx.query<{ currency: string; gross: string; fee: string; net: string; ledger: string }>(
+  // The ledger side counts the run's own rows: those due in it, and earlier or later ones it paired
+  // (a first copy is paired when no pool holds it any more).
+  const ownLedger = `NOT l.carried AND (l.due_date IS NOT NULL OR (l.copy_no = 1 AND l.id NOT IN (SELECT id FROM ul)))`;
+  const totals = await tx.query<{ currency: string; gross: string; fee: string; net: string; ledger: string; rows: number }>(
     `WITH st AS (
        -- this run's own lines and rows: items carried from an earlier day were counted on their day
        SELECT currency, sum(gross) AS gross, sum(fee) AS fee, sum(net) AS net FROM rs WHERE NOT carried GROUP BY currency
      ), lt AS (
-       SELECT currency, sum(signed_amount) AS ledger FROM rl
-        WHERE NOT carried AND (due_date IS NOT NULL OR paired)
-        GROUP BY currency
+       SELECT currency, sum(signed_amount) AS ledger, count(*) AS rows FROM rl l WHERE ${ownLedger} GROUP BY currency
      )
      SELECT coalesce(st.currency, lt.currency) AS currency,
             coalesce(st.gross, 0)::text AS gross, coalesce(st.fee, 0)::text AS fee,
-            coalesce(st.net, 0)::text AS net, coalesce(lt.ledger, 0)::text AS ledger
+            coalesce(st.net, 0)::text AS net, coalesce(lt.ledger, 0)::text AS ledger, coalesce(lt.rows, 0)::int AS rows
        FROM st FULL JOIN lt ON lt.currency = st.currency
       ORDER BY 1`,
   );
@@ -75,8 +78,8 @@ export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'pr
   return {
     provider: req.provider,
     statement_lines: statementLines,
-    ledger_rows: counts!.ledger_rows,
-    matched: counts!.matched,
+    ledger_rows: totals.reduce((n, t) => n + t.rows, 0),
+    matched: [...matchedByRule.values()].reduce((n, m) => n + m, 0),
     discrepancies: Object.fromEntries(DISCREPANCY_KINDS.map((k) => [k, kinds.find((r) => r.kind === k)?.n ?? 0])) as Record<DiscrepancyKind, number>,
     totals: Object.fromEntries(
       totals.map((t) => [
@@ -91,7 +94,7 @@ export async function summarise(tx: Tx, runId: string, req: Pick<RunRequest, 'pr
     ),
     run_id: runId,
     period: { start: req.period.start.toISOString(), end: req.period.end.toISOString() },
-    matched_by_rule: Object.fromEntries(rules.map((r) => [r.rule, r.n])),
+    matched_by_rule: Object.fromEntries([...matchedByRule].filter(([, n]) => n > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     statement_lines_by_type: Object.fromEntries(types.map((t) => [t.type, t.n])),
     statements: files.map((f) => ({ file: f.original_name, sha256: f.sha256.trim(), layout: f.layout, lines: f.line_count })),
   };
@@ -125,8 +128,8 @@ export async function reconcileRun(db: Database, req: RunRequest): Promise<RunSu
       ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
       ...(req.rules ? { rules: req.rules } : {}),
     };
-    await matchRun(tx, scope);
-    const summary = await summarise(tx, runId, req);
+    const outcome = await matchRun(tx, scope);
+    const summary = await summarise(tx, runId, req, outcome);
     await tx.query(`UPDATE recon_runs SET status = 'completed', finished_at = now(), summary = $2 WHERE id = $1`, [runId, JSON.stringify(summary)]);
     return summary;
   });

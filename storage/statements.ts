@@ -1,4 +1,4 @@
-import { textField, type Database } from '../db/database.js';
+import { ANALYZE_AFTER_ROWS, textField, type Database } from '../db/database.js';
 import type { ParseOptions, ProviderId, StatementLine, StatementParser, StatementSummary } from '../parsers/contract.js';
 import { statementKeys } from '../reconcile/keys.js';
 import { archiveOriginal } from './archive.js';
@@ -140,6 +140,7 @@ export async function loadStatement(
     }
     await tx.copyFromLines('statement_lines', LINE_COLUMNS, rows(), 'text');
     const summary = await parsed.summary;
+    if (lineNo >= ANALYZE_AFTER_ROWS) await tx.query(`ANALYZE statement_lines`);
 
     await tx.query(
       `UPDATE statement_files SET layout = $2, account = $3, period_start = $4, period_end = $5,

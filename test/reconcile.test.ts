@@ -125,6 +125,19 @@ describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
     expect(summary.matched).toBe(2);
   });
 
+  it('pairs a provider id that another line carries as its reference, on both sides', async () => {
+    // Both lines (and both rows) share a copy key (K1): the provider id still names one of each.
+    const { summary, rows } = await run('wechatpay', [
+      { type: 'payment', txn: 'K1', ref: 'O1', gross: '5.00' },
+      { type: 'payment', txn: null, ref: 'K1', gross: '6.00' },
+    ], [
+      [`k1-${n}`, 'wechatpay', 'payment', 'O1', 'K1', '5.00', '', 'CNY', IN_DAY],
+      [`k2-${n}`, 'wechatpay', 'payment', 'K1', '', '6.00', '', 'CNY', IN_DAY],
+    ]);
+    expect(rows).toEqual([]);
+    expect(summary.matched_by_rule).toEqual({ 'exact:txn': 1, 'exact:merchant_ref': 1 });
+  });
+
   it('never guesses between several candidates that share a reference', async () => {
     const { summary, rows } = await run('alipay', [
       { type: 'refund', txn: 'TR1', parent: 'TR1', ref: '1', order: 'A', gross: '-1.00' },
