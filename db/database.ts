@@ -42,11 +42,11 @@ export interface Database extends Sql {
   close(): Promise<void>;
 }
 
-// Rows are sent to the server in chunks of about this many characters: small enough to stay in V8's
-// young generation (chunks of 20,000 joined rows, ~10 MB, made the garbage collector the biggest cost
-// of a 1M-line load). PGlite runs one COPY statement per chunk, so it gets bigger ones.
-const COPY_CHUNK_CHARS = 64 * 1024;
-const PGLITE_COPY_CHUNK_CHARS = 8 * 1024 * 1024;
+// Rows are sent to the server in chunks of about this many bytes: small enough to stay in V8's young
+// generation (chunks of 20,000 joined rows, ~10 MB, made the garbage collector the biggest cost of a
+// 1M-line load). PGlite runs one COPY statement per chunk, so it gets bigger ones.
+const COPY_CHUNK_BYTES = 64 * 1024;
+const PGLITE_COPY_CHUNK_BYTES = 8 * 1024 * 1024;
 
 // Quoted: what CSV needs quoted, and a backslash (so that no value reads as the \. end marker).
 // White space needs nothing: in CSV format PostgreSQL keeps every character of an unquoted value.
@@ -80,18 +80,28 @@ export function copyCsvRow(values: readonly CopyValue[]): string {
   return out + '\n';
 }
 
-/** Writes items as COPY lines joined into chunks of about `chunkChars` characters, counting the lines. */
-async function* copyChunks<T>(items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, counter: { n: number }, chunkChars: number): AsyncGenerator<string> {
-  let chunk = '';
+/**
+ * Writes items as COPY lines, UTF-8 encoded straight into byte chunks of about `chunkBytes`, counting
+ * the lines. Each line is encoded once where it lands: joining lines into a string first and encoding
+ * the joined string took 5 s of a 1M-line load (V8 flattens the concatenation), against 1 s this way.
+ */
+async function* copyChunks<T>(items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, counter: { n: number }, chunkBytes: number): AsyncGenerator<Buffer> {
+  let buf = Buffer.allocUnsafe(chunkBytes);
+  let used = 0;
   for await (const item of items) {
-    chunk += toLine(item);
-    counter.n += 1;
-    if (chunk.length >= chunkChars) {
-      yield chunk;
-      chunk = '';
+    const line = toLine(item);
+    // At most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+    const room = line.length * 3;
+    if (used + room > buf.length) {
+      if (used > 0) yield buf.subarray(0, used);
+      // A chunk handed on is never written again: the consumer may still hold it.
+      buf = Buffer.allocUnsafe(Math.max(chunkBytes, room));
+      used = 0;
     }
+    used += buf.write(line, used);
+    counter.n += 1;
   }
-  if (chunk !== '') yield chunk;
+  if (used > 0) yield buf.subarray(0, used);
 }
 
 const ident = (name: string): string => {
@@ -115,6 +125,12 @@ abstract class CopyingTx implements Tx {
   }
 }
 
+/**
+ * A load of at least this many rows refreshes its table's statistics before it commits: the run that
+ * follows would otherwise plan a million rows as the few dozen the table held when it was last analysed.
+ */
+export const ANALYZE_AFTER_ROWS = 10_000;
+
 // ---------------------------------------------------------------- PostgreSQL server
 
 class PgTx extends CopyingTx {
@@ -128,7 +144,7 @@ class PgTx extends CopyingTx {
   protected async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat): Promise<number> {
     const counter = { n: 0 };
     const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN', format)));
-    await pipeline(Readable.from(copyChunks(items, toLine, counter, COPY_CHUNK_CHARS)), stream);
+    await pipeline(Readable.from(copyChunks(items, toLine, counter, COPY_CHUNK_BYTES)), stream);
     return counter.n;
   }
 }
@@ -138,12 +154,6 @@ class PgTx extends CopyingTx {
  * PostgreSQL's defaults (work_mem 4 MB, temp_buffers 8 MB) send every such sort, hash and temp-table
  * scan to disk. `PGOPTIONS`, or `options` in DATABASE_URL, replace them.
  */
-/**
- * A load of at least this many rows refreshes its table's statistics before it commits: the run that
- * follows would otherwise plan a million rows as the few dozen the table held when it was last analysed.
- */
-export const ANALYZE_AFTER_ROWS = 10_000;
-
 export const DEFAULT_SESSION_OPTIONS = '-c work_mem=128MB -c temp_buffers=256MB';
 
 async function openPostgres(url: string): Promise<Database> {
@@ -193,8 +203,8 @@ class PgliteTx extends CopyingTx {
   protected async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat): Promise<number> {
     // PGlite has no COPY FROM STDIN; it reads '/dev/blob'. One COPY per chunk keeps memory bounded.
     const counter = { n: 0 };
-    for await (const chunk of copyChunks(items, toLine, counter, PGLITE_COPY_CHUNK_CHARS)) {
-      await this.db.query(copySql(table, columns, `'/dev/blob'`, format), [], { blob: new Blob([chunk]) });
+    for await (const chunk of copyChunks(items, toLine, counter, PGLITE_COPY_CHUNK_BYTES)) {
+      await this.db.query(copySql(table, columns, `'/dev/blob'`, format), [], { blob: new Blob([chunk as Buffer<ArrayBuffer>]) });
     }
     return counter.n;
   }

@@ -36,7 +36,10 @@ describe.each(BACKENDS)('database on $name', ({ fresh }) => {
   });
 
   it('writes every awkward value through COPY unchanged, in CSV and in text format', async () => {
-    const awkward = ['', ' padded ', 'tab\there', 'line\nbreak', 'cr\rhere', 'back\\slash', '\\.', '\\N', 'quote " and , comma', '{"k":"v\\"q"}', '微信支付'];
+    // Multi-byte text (Chinese, an emoji's surrogate pair) and values longer than a COPY chunk cross
+    // the chunk boundaries that the lines are encoded into.
+    const awkward = ['', ' padded ', 'tab\there', 'line\nbreak', 'cr\rhere', 'back\\slash', '\\.', '\\N', 'quote " and , comma', '{"k":"v\\"q"}', '微信支付',
+      '🧾 receipt', '费'.repeat(40_000), 'x'.repeat(70_000) + '😀'];
     await t.db.query(`CREATE TABLE copy_awkward (i integer, v text)`);
     await t.db.transaction(async (tx) => {
       await tx.copyFrom('copy_awkward', ['i', 'v'], [...awkward.map((v, i) => [String(i), v]), ['100', null]]);
