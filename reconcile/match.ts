@@ -15,7 +15,9 @@ import type { FeeSchedule } from './fees/index.js';
  *    in file order; the first is the movement, each further one is a `duplicate_in_*` discrepancy.
  * 2–3. The matching rules, as data, in priority order (rules.ts): exact 1:1 keys (the provider's id,
  *    the merchant's reference, a refund's payment id — each only where it names one candidate on each
- *    side), then 1:N / N:1 groups by the provider's ids, then tolerant rules that only propose.
+ *    side), then 1:N / N:1 groups by the provider's ids, then tolerant rules that only propose. Each
+ *    rule reads what earlier rules left unpaired (the pools, `us` and `ul` at the end) and writes its
+ *    pairs with both sides' measures, so that step 5 reads the pairs alone.
  * 4. A leftover row whose key points at exactly one movement that is already paired is a further copy
  *    of that movement (a double booking, a double charge), not a missing one.
  * 5. Paired rows (or groups, on their sums) are compared exactly (numeric equality: 0.60 = 0.60000): currency, then signed amount,
@@ -84,7 +86,7 @@ const RS_COLUMNS = `l.id, l.type, l.txn_key, l.ref_key, l.parent_txn_id, l.curre
             -- a copy is the same movement again: same key, amount and time (a split capture differs)
             row_number() OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id), l.gross, l.occurred_at
                                ORDER BY l.statement_file_id, l.line_no) AS copy_no,
-            -- how many lines share the copy key (the same sort): rules/candidates() settles most keys with it
+            -- how many lines share the copy key (the same sort): candidates() in rules.ts settles most keys with it
             count(*) OVER (PARTITION BY l.type, coalesce(l.txn_key, l.ref_key, 'line:' || l.id)) AS key_rows,
             l.occurred_at, false AS dup_of_matched`;
 const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_txn_id, e.currency, e.amount, e.fee, e.booked_at,
