@@ -183,6 +183,14 @@ function oneToOneComparison(table: string): string {
        FROM ${table}`;
 }
 
+/**
+ * SQL: the row `alias` of `rs` or `rl` was paired by a rule. A first copy is paired when the final pool
+ * of its side (`us` / `ul`) no longer holds it; further copies never pair.
+ */
+export function pairedIn(alias: string, pool: 'us' | 'ul'): string {
+  return `(${alias}.copy_no = 1 AND ${alias}.id NOT IN (SELECT id FROM ${pool}))`;
+}
+
 export async function matchRun(tx: Tx, scope: MatchScope): Promise<MatchOutcome> {
   const { runId } = scope;
   await (scope.mode === 'adhoc' ? adhocCandidates(tx, scope) : dailyCandidates(tx, scope));
@@ -214,19 +222,16 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<MatchOutcome>
     await tx.query(`CREATE INDEX ON ${name} (id)`);
     await tx.query(`ANALYZE ${name}`);
   }
-  // A first copy is paired when no pool holds it any more.
-  const pairedS = (alias: string) => `(${alias}.copy_no = 1 AND ${alias}.id NOT IN (SELECT id FROM us))`;
-  const pairedL = (alias: string) => `(${alias}.copy_no = 1 AND ${alias}.id NOT IN (SELECT id FROM ul))`;
 
   // 4. Leftovers that are further copies of an already paired movement: the row's key (provider id or
   //    merchant reference) points at exactly one movement on the other side, and that one is paired.
-  for (const [pool, other, pairedOther] of [['ul', 'rs', pairedS], ['us', 'rl', pairedL]] as const) {
+  for (const [pool, other, otherPool] of [['ul', 'rs', 'us'], ['us', 'rl', 'ul']] as const) {
     await tx.query(
       `WITH u AS (
          SELECT x.id, x.type, x.txn_key, x.ref_key FROM ${pool} x
        ), o AS (
          -- one pass over the other side: the rows that share either key with a leftover
-         SELECT o.id, o.type, o.txn_key, o.ref_key, ${pairedOther('o')} AS paired FROM ${other} o
+         SELECT o.id, o.type, o.txn_key, o.ref_key, ${pairedIn('o', otherPool)} AS paired FROM ${other} o
           WHERE o.copy_no = 1 AND (o.txn_key IN (SELECT txn_key FROM u) OR o.ref_key IN (SELECT ref_key FROM u))
        ), hits AS (
          SELECT u.id, o.id AS oid, o.paired FROM u JOIN o ON o.type = u.type AND o.txn_key = u.txn_key
@@ -292,7 +297,7 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<MatchOutcome>
        SELECT 'duplicate_in_ledger', NULL, l.id, NULL, NULL, l.signed_amount, NULL, l.fee, l.currency FROM dl l
         WHERE l.due_date IS NOT NULL OR EXISTS (
                 SELECT 1 FROM rl f
-                 WHERE ${pairedL('f')} AND f.type = l.type
+                 WHERE ${pairedIn('f', 'ul')} AND f.type = l.type
                    AND coalesce(f.txn_key, f.ref_key) = coalesce(l.txn_key, l.ref_key))
        UNION ALL
        -- paired groups that disagree
@@ -350,7 +355,7 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<MatchOutcome>
 
   if (scope.mode === 'daily') {
     // What is unpaired but not yet due waits for a later day; what was waiting and paired today is cleared.
-    for (const [side, table, pool, column, paired] of [['statement', 'rs', 'us', 'statement_line_id', pairedS], ['ledger', 'rl', 'ul', 'ledger_entry_id', pairedL]] as const) {
+    for (const [side, table, pool, column] of [['statement', 'rs', 'us', 'statement_line_id'], ['ledger', 'rl', 'ul', 'ledger_entry_id']] as const) {
       await tx.query(
         `INSERT INTO pending_items (run_id, side, ${column}, pending_since, due_date)
          SELECT $1, '${side}', x.id, coalesce(x.pending_since, $2::date), x.due_date FROM ${pool} x
@@ -360,7 +365,7 @@ export async function matchRun(tx: Tx, scope: MatchScope): Promise<MatchOutcome>
       await tx.query(
         `INSERT INTO cleared_items (run_id, side, ${column}, pending_since, cleared_on)
          SELECT $1, '${side}', x.id, x.pending_since, $2::date FROM ${table} x
-          WHERE x.carried AND ${paired('x')}`,
+          WHERE x.carried AND ${pairedIn('x', pool)}`,
         [runId, scope.runDate],
       );
     }

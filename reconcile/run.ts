@@ -1,6 +1,6 @@
 import type { Database, Tx } from '../db/database.js';
 import { Decimal, formatAmount } from '../core/money/index.js';
-import { DISCREPANCY_KINDS, matchRun, type DiscrepancyKind, type MatchOutcome, type MatchScope } from './match.js';
+import { DISCREPANCY_KINDS, matchRun, pairedIn, type DiscrepancyKind, type MatchOutcome, type MatchScope } from './match.js';
 import type { FeeSchedule } from './fees/index.js';
 import type { MatchRule } from './rules.js';
 
@@ -54,9 +54,8 @@ export async function summarise(
     [req.statementFileIds],
   );
   const statementLines = types.reduce((n, t) => n + t.n, 0);
-  // The ledger side counts the run's own rows: those due in it, and earlier or later ones it paired
-  // (a first copy is paired when no pool holds it any more).
-  const ownLedger = `NOT l.carried AND (l.due_date IS NOT NULL OR (l.copy_no = 1 AND l.id NOT IN (SELECT id FROM ul)))`;
+  // The ledger side counts the run's own rows: those due in it, and earlier or later ones it paired.
+  const ownLedger = `NOT l.carried AND (l.due_date IS NOT NULL OR ${pairedIn('l', 'ul')})`;
   const totals = await tx.query<{ currency: string; gross: string; fee: string; net: string; ledger: string; rows: number }>(
     `WITH st AS (
        -- this run's own lines and rows: items carried from an earlier day were counted on their day
