@@ -286,18 +286,20 @@ function phasesOf(entries: LogEntry[], run: ChildRun): { phases: Phases; timelin
   const iFind = find(/FROM statement_files f WHERE f\.provider/);
   const iCopyS = find(/^COPY statement_lines/);
   const iCommitS = find(/^COMMIT$/, iCopyS, at(iCopyS)?.pid);
-  const iStage = find(/CREATE TEMP TABLE ledger_stage/);
-  const iCopyL = find(/^COPY ledger_stage/);
+  // A file of new ids is copied straight into ledger_entries; one with known ids is staged and upserted.
+  const iImport = find(/INSERT INTO ledger_imports/);
+  const iCopyL = find(/^COPY ledger_(entries|stage)/);
   const pidL = at(iCopyL)?.pid;
-  const iRepeated = find(/FROM ledger_stage/, iCopyL + 1, pidL);
-  const iWrite = find(/INSERT INTO ledger_entries/, iCopyL, pidL);
+  const iCopyStage = find(/^COPY ledger_stage/, iCopyL, pidL);
+  const iRepeated = find(/FROM ledger_stage/, iCopyStage < 0 ? -1 : iCopyStage + 1, pidL);
+  const iWrite = find(/INSERT INTO ledger_entries/, iCopyStage, pidL);
   const iCommitL = find(/^COMMIT$/, iCopyL, pidL);
   const iRun = find(/INSERT INTO recon_runs/);
   const iRunDone = find(/UPDATE recon_runs SET status/);
   const iCommitR = find(/^COMMIT$/, iRunDone);
   const iReport = find(/^SELECT d\.kind, d\.provider/);
   const between = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
-  const firstLoad = Math.min(at(iFind)?.startMs ?? Infinity, at(iStage)?.startMs ?? Infinity);
+  const firstLoad = Math.min(at(iFind)?.startMs ?? Infinity, at(iImport)?.startMs ?? Infinity);
   const loadsDone = Math.max(at(iCommitS)?.endMs ?? -Infinity, at(iCommitL)?.endMs ?? -Infinity);
   const matchSql = iRun >= 0 && iCommitR >= 0 ? entries.slice(iRun, iCommitR + 1).reduce((a, e) => a + e.ms, 0) : undefined;
   const phases: Phases = {
@@ -306,10 +308,11 @@ function phasesOf(entries: LogEntry[], run: ChildRun): { phases: Phases; timelin
     'statement: archive + sha256 (client, before its lookup)': s(between(at(iFind - 1)?.endMs, at(iFind)?.startMs)),
     'statement: parse + COPY statement_lines (streamed, one statement)': s(at(iCopyS)?.ms),
     'statement: load transaction (lookup → COMMIT)': s(between(at(iFind)?.startMs, at(iCommitS)?.endMs)),
-    'ledger: validate + COPY ledger_stage (streamed)': s(at(iCopyL)?.ms),
+    'ledger: validate + COPY ledger_entries (streamed; new ids only)': s(at(iCopyL)?.text.startsWith('COPY ledger_entries') ? at(iCopyL)?.ms : undefined),
+    'ledger: validate + COPY ledger_stage (streamed; known ids)': s(at(iCopyStage)?.ms),
     'ledger: repeated-id check': s(at(iRepeated)?.ms),
-    'ledger: write ledger_entries (insert, or upsert when ids are known)': s(at(iWrite)?.ms),
-    'ledger: import transaction (stage → COMMIT, waits for the statement)': s(between(at(iStage)?.startMs, at(iCommitL)?.endMs)),
+    'ledger: upsert ledger_entries (known ids)': s(at(iWrite)?.ms),
+    'ledger: import transaction (import row → COMMIT, waits for the statement)': s(between(at(iImport)?.startMs, at(iCommitL)?.endMs)),
     'matching + summary SQL (server time of the run transaction)': s(matchSql),
     'matching + summary total (INSERT recon_runs → COMMIT)': s(between(at(iRun)?.startMs, at(iCommitR)?.endMs)),
     'reports: discrepancy rows query': s(at(iReport)?.ms),

@@ -71,8 +71,8 @@ describe.each(BACKENDS)('ledger import on $name', ({ fresh }) => {
     const dup = `${HEADER}\n2026-11-24T10:00:00Z,D1,paypal,payment,O,T,1,,USD,\n2026-11-24T10:00:00Z,D1,paypal,payment,O,T,2,,USD,\n`;
     await expect(importLedger(t.db, write('d.csv', dup))).rejects.toThrow('d.csv, line 3, field "ledger_id": ledger_id "D1" appears on lines 2, 3 with different content');
   });
-  it('loads a first file with a plain insert: counts and ids as the upsert gives them', async () => {
-    // New ids only: the insert-only path. Ids are drawn in ledger_id order, as the upsert draws them.
+  it('copies a file of new ids straight in: counts and ids as the upsert gives them', async () => {
+    // New ids only: the straight copy. Ids are drawn in file order, as the upsert draws them.
     const a = await importLedger(t.db, write('n1.csv', `${HEADER}\n` +
       '2026-11-24T10:00:00Z,N3,paypal,payment,O3,T3,3,,USD,\n' +
       '2026-11-24T10:00:00Z,N1,paypal,payment,O1,T1,1,,USD,\n' +
@@ -89,8 +89,8 @@ describe.each(BACKENDS)('ledger import on $name', ({ fresh }) => {
       `SELECT ledger_id, import_id::text AS import_id, source_line, txn_key, ref_key FROM ledger_entries WHERE ledger_id LIKE 'N%' ORDER BY id`,
     );
     expect(rows.map((r) => [r.ledger_id, r.import_id, r.source_line])).toEqual([
-      ['N1', a.importId, 3], ['N2', a.importId, 4], ['N3', a.importId, 2],
-      ['N4', b.importId, 3], ['N5', b.importId, 5], ['N6', b.importId, 2],
+      ['N3', a.importId, 2], ['N1', a.importId, 3], ['N2', a.importId, 4],
+      ['N6', b.importId, 2], ['N4', b.importId, 3], ['N5', b.importId, 5],
     ]);
     expect(rows.find((r) => r.ledger_id === 'N2')).toMatchObject({ txn_key: 'T2#R2', ref_key: 'R2' });
     // Known and new ids together: the upsert, which also stamps the unchanged rows with its import.
@@ -131,12 +131,12 @@ describe.each(BACKENDS)('ledger import on $name', ({ fresh }) => {
       const importing = importLedger(t.db, write('race.csv', `${HEADER}\n` +
         '2026-11-24T10:00:00Z,R1,paypal,payment,O1,T1,1,,USD,\n' +
         '2026-11-24T10:00:00Z,R2,paypal,payment,O2,T2,2,,USD,\n'));
-      // Wait until the import's INSERT waits for the other transaction's R1, then commit R1. (Asked on the
+      // Wait until the import's COPY waits for the other transaction's R1, then commit R1. (Asked on the
       // import's pool: inside a transaction pg_stat_activity stays as it was at its first read.)
       let waited = false;
       for (let i = 0; i < 400 && !waited; i++) {
         const [w] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO ledger_entries%'`);
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY ledger_entries%'`);
         waited = w!.n > 0;
         if (!waited) await new Promise((r) => setTimeout(r, 25));
       }
