@@ -13,6 +13,7 @@ import * as leanBulkTables from './20261126000000_lean_bulk_tables.js';
 import * as matchesKeyedByPair from './20261126010000_matches_keyed_by_pair.js';
 import * as runFeeChecks from './20261126020000_run_fee_checks.js';
 import * as hashStatementProviderTxn from './20261126030000_hash_statement_provider_txn.js';
+import * as matchesByRunBrin from './20261126040000_matches_by_run_brin.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -35,6 +36,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261126010000_matches_keyed_by_pair', matchesKeyedByPair],
   ['20261126020000_run_fee_checks', runFeeChecks],
   ['20261126030000_hash_statement_provider_txn', hashStatementProviderTxn],
+  ['20261126040000_matches_by_run_brin', matchesByRunBrin],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */
