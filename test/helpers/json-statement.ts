@@ -22,6 +22,7 @@ export interface JsonLine {
   /** [amount, currency] the customer paid, when the statement settles in another currency. */
   original?: [string, string];
   at?: string;
+  extra?: Record<string, string>;
 }
 
 export function jsonParser(provider: ProviderId): StatementParser {
@@ -42,7 +43,7 @@ export function jsonParser(provider: ProviderId): StatementParser {
             merchantRef: l.ref ?? null, merchantOrderId: l.order ?? null, gross, fee, net: gross.minus(fee),
             currency: l.currency ?? 'CNY', original: l.original ? { amount: new Decimal(l.original[0]), currency: l.original[1] } : null, occurredAt: new Date(l.at ?? '2026-11-24T04:00:00Z'),
             paymentMethod: null, wallet: null, status: null, description: null, needsReview: false,
-            source: { member: null, line: n + 1 }, extra: {},
+            source: { member: null, line: n + 1 }, extra: l.extra ?? {},
           };
           yield line;
         }

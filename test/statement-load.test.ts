@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadStatement } from '../storage/statements.js';
+import { BACKENDS, type TestDatabase } from './helpers/db.js';
+import { jsonParser, tempDir, writeJsonStatement } from './helpers/json-statement.js';
+
+describe.each(BACKENDS)('statement load on $name', ({ fresh }) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await fresh();
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('stores each line\'s extra fields and instant exactly as the parser gave them', async () => {
+    // Values that JSON or COPY must escape, beside plain ones and repeated keys and instants.
+    const extras: Record<string, string>[] = [
+      { 费率: '0.60%', 商户号: '1900000109', 商户数据包: 'table=7' },
+      { 费率: '0.38%', 商户数据包: 'say "hi"', 退款原因: 'back\\slash', 备注: 'tab\there\nnew line\r' },
+      { 'key "quoted"': 'emoji 😀 and ，中文', 'back\\slash key': '\u0001\u001f' },
+      {},
+      { 费率: '0.60%', 商户号: '1900000109', 商户数据包: 'table=8' },
+    ];
+    const ats = ['2026-11-24T04:00:00.000Z', '2026-11-24T04:00:00.000Z', '2026-11-24T04:00:01.500Z', '2026-11-24T04:00:00.000Z', '2026-11-24T04:00:00.000Z'];
+    const dir = tempDir();
+    const path = writeJsonStatement(dir, 's.json', {
+      lines: extras.map((extra, i) => ({ type: 'payment' as const, txn: `T${i}`, gross: '1.00', at: ats[i]!, extra })),
+    });
+    const st = await loadStatement(t.db, { parser: jsonParser('alipay'), path, archiveDir: join(dir, 'archive') });
+    const rows = await t.db.query<{ extra: Record<string, string> | null; at: Date }>(
+      `SELECT extra, occurred_at AS at FROM statement_lines WHERE statement_file_id = $1 ORDER BY line_no`,
+      [st.id],
+    );
+    expect(rows.map((r) => r.extra)).toEqual([...extras.slice(0, 3), null, extras[4]]);
+    expect(rows.map((r) => r.at.toISOString())).toEqual(ats);
+  });
+});
