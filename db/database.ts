@@ -118,18 +118,15 @@ function copySql(table: string, columns: readonly string[], source: string, form
   return `COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM ${source} WITH (FORMAT ${format})`;
 }
 
-/** Both COPY entry points over one backend-specific `copy` of lines. */
+/** The COPY entry points over the one each backend implements, `copyFromItems`. */
 abstract class CopyingTx implements Tx {
   abstract query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  protected abstract copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat): Promise<number>;
+  abstract copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format?: CopyFormat): Promise<number>;
   copyFrom(table: string, columns: readonly string[], rows: AsyncIterable<CopyValue[]> | Iterable<CopyValue[]>): Promise<number> {
-    return this.copy(table, columns, rows, copyCsvRow, 'csv');
+    return this.copyFromItems(table, columns, rows, copyCsvRow, 'csv');
   }
   copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format: CopyFormat = 'csv'): Promise<number> {
-    return this.copy(table, columns, lines, (line) => line, format);
-  }
-  copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
-    return this.copy(table, columns, items, toLine, format);
+    return this.copyFromItems(table, columns, lines, (line) => line, format);
   }
 }
 
@@ -149,7 +146,7 @@ class PgTx extends CopyingTx {
     const res = await this.client.query(sql, params as unknown[]);
     return res.rows as T[];
   }
-  protected async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat): Promise<number> {
+  async copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
     const counter = { n: 0 };
     const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN', format)));
     await pipeline(Readable.from(copyChunks(items, toLine, counter, COPY_CHUNK_BYTES)), stream);
@@ -210,7 +207,7 @@ class PgliteTx extends CopyingTx {
     const res = await this.db.query<T>(sql, params as unknown[]);
     return res.rows;
   }
-  protected async copy<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat): Promise<number> {
+  async copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
     // PGlite has no COPY FROM STDIN; it reads '/dev/blob'. One COPY per chunk keeps memory bounded.
     const counter = { n: 0 };
     for await (const chunk of copyChunks(items, toLine, counter, PGLITE_COPY_CHUNK_BYTES)) {

@@ -188,12 +188,14 @@ const UNIQUE_VIOLATION = '23505';
 
 const ENTRY_COLUMNS = [...STAGE_COLUMNS, 'import_id'] as const;
 
-/** A validated ledger file as COPY rows; `tail` is appended to each (the import's id, when copying straight into ledger_entries). */
-async function* copyRows(path: string, tail: CopyValue[] = []): AsyncGenerator<CopyValue[]> {
+/** A validated ledger file as COPY rows, ending with the import's id when one is given (a copy straight into ledger_entries). */
+async function* copyRows(path: string, importId?: string): AsyncGenerator<CopyValue[]> {
   for await (const batch of ledgerRowBatches(path)) {
     for (const r of batch) {
       const keys = ledgerKeys(r);
-      yield [r.ledgerId, r.provider, r.type, r.orderId, r.providerTxnId, r.amount, r.fee, r.currency, r.bookedAt, keys.txnKey, keys.refKey, String(r.line), ...tail];
+      const row: CopyValue[] = [r.ledgerId, r.provider, r.type, r.orderId, r.providerTxnId, r.amount, r.fee, r.currency, r.bookedAt, keys.txnKey, keys.refKey, String(r.line)];
+      if (importId !== undefined) row.push(importId);
+      yield row;
     }
   }
 }
@@ -208,7 +210,7 @@ async function* copyRows(path: string, tail: CopyValue[] = []): AsyncGenerator<C
 async function copyNewOnly(tx: Tx, path: string, importId: string): Promise<number | null> {
   await tx.query('SAVEPOINT ledger_copy_new');
   try {
-    const count = await tx.copyFrom('ledger_entries', ENTRY_COLUMNS, copyRows(path, [importId]));
+    const count = await tx.copyFrom('ledger_entries', ENTRY_COLUMNS, copyRows(path, importId));
     await tx.query('RELEASE SAVEPOINT ledger_copy_new');
     return count;
   } catch (err) {
