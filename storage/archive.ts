@@ -11,11 +11,15 @@ export interface ArchivedFile {
   originalName: string;
 }
 
+// Read in large chunks: each chunk waits its turn on the event loop, and beside a busy load (a ledger
+// parsed while a statement is archived) 64 KiB reads stretched hashing a 259 MB file from 0.5 s to 3 s.
+const HASH_CHUNK_BYTES = 1024 * 1024;
+
 /** sha256 and size of a file, streaming. */
 export async function hashFile(path: string): Promise<{ sha256: string; sizeBytes: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(path)) {
+  for await (const chunk of createReadStream(path, { highWaterMark: HASH_CHUNK_BYTES })) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
