@@ -34,8 +34,9 @@ function offsetMinutes(instant: Date, timeZone: string): number {
 }
 
 // Wall-clock quarter hours (per zone) whose offset is the same from their first to their last
-// millisecond: every time in them converts with one subtraction.
-const wallOffsets = new Map<string, number>();
+// millisecond: every time in them converts with one subtraction. Keyed by number within each zone:
+// building a text key per call was most of the cost of a cached conversion.
+const wallOffsets = new Map<string, Map<number, number>>();
 
 function convert(guess: number, timeZone: string): number {
   let offset = offsetMinutes(new Date(guess), timeZone);
@@ -52,8 +53,12 @@ function convert(guess: number, timeZone: string): number {
 export function zonedToInstant(y: number, mo: number, d: number, h: number, mi: number, s: number, timeZone: string): Date {
   const guess = Date.UTC(y, mo - 1, d, h, mi, s);
   const quarter = Math.floor(guess / QUARTER_HOUR);
-  const key = `${timeZone}|${quarter}`;
-  const cached = wallOffsets.get(key);
+  let zone = wallOffsets.get(timeZone);
+  if (zone === undefined) {
+    zone = new Map();
+    wallOffsets.set(timeZone, zone);
+  }
+  const cached = zone.get(quarter);
   if (cached !== undefined) return new Date(guess - cached);
   const instant = convert(guess, timeZone);
   // Cache the quarter only when no transition falls inside it (its first and last wall times agree).
@@ -61,8 +66,8 @@ export function zonedToInstant(y: number, mo: number, d: number, h: number, mi: 
   const end = start + QUARTER_HOUR - 1;
   const offset = guess - instant;
   if (start - convert(start, timeZone) === offset && end - convert(end, timeZone) === offset) {
-    if (wallOffsets.size > 100_000) wallOffsets.clear();
-    wallOffsets.set(key, offset);
+    if (zone.size > 100_000) zone.clear();
+    zone.set(quarter, offset);
   }
   return new Date(instant);
 }
