@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { ANALYZE_AFTER_ROWS, type CopyValue, type Database, type Tx } from '../db/database.js';
+import { ANALYZE_AFTER_ROWS, copyCsvRow, type CopyValue, type Database, type Tx } from '../db/database.js';
 import { LedgerFormatError } from '../core/errors.js';
 import { decimalPlacesOf, fixedDecimalText, isKnownCurrency, minorUnits } from '../core/money/index.js';
 import { isProviderId, LEDGER_TYPES, type ProviderId } from '../parsers/contract.js';
@@ -188,15 +188,18 @@ const UNIQUE_VIOLATION = '23505';
 
 const ENTRY_COLUMNS = [...STAGE_COLUMNS, 'import_id'] as const;
 
-/** A validated ledger file as COPY rows, ending with the import's id when one is given (a copy straight into ledger_entries). */
-async function* copyRows(path: string, importId?: string): AsyncGenerator<CopyValue[]> {
+/** A validated ledger file as batches of COPY rows, ending with the import's id when one is given (a copy straight into ledger_entries). */
+async function* copyRows(path: string, importId?: string): AsyncGenerator<CopyValue[][]> {
   for await (const batch of ledgerRowBatches(path)) {
-    for (const r of batch) {
+    const rows: CopyValue[][] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i]!;
       const keys = ledgerKeys(r);
       const row: CopyValue[] = [r.ledgerId, r.provider, r.type, r.orderId, r.providerTxnId, r.amount, r.fee, r.currency, r.bookedAt, keys.txnKey, keys.refKey, String(r.line)];
       if (importId !== undefined) row.push(importId);
-      yield row;
+      rows[i] = row;
     }
+    yield rows;
   }
 }
 
@@ -210,7 +213,7 @@ async function* copyRows(path: string, importId?: string): AsyncGenerator<CopyVa
 async function copyNewOnly(tx: Tx, path: string, importId: string): Promise<number | null> {
   await tx.query('SAVEPOINT ledger_copy_new');
   try {
-    const count = await tx.copyFrom('ledger_entries', ENTRY_COLUMNS, copyRows(path, importId));
+    const count = await tx.copyFromBatches('ledger_entries', ENTRY_COLUMNS, copyRows(path, importId), copyCsvRow, 'csv');
     await tx.query('RELEASE SAVEPOINT ledger_copy_new');
     return count;
   } catch (err) {
@@ -259,7 +262,7 @@ async function stageAndUpsert(tx: Tx, path: string, file: string, sha256: string
       ledger_id text, provider text, type text, order_id text, provider_txn_id text, amount numeric(24,6),
       fee numeric(24,6), currency char(3), booked_at timestamptz, txn_key text, ref_key text, source_line integer
     ) ON COMMIT DROP`);
-  const count = await tx.copyFrom('ledger_stage', STAGE_COLUMNS, copyRows(path));
+  const count = await tx.copyFromBatches('ledger_stage', STAGE_COLUMNS, copyRows(path), copyCsvRow, 'csv');
 
   // Only a repeated ledger_id can conflict; counting distinct ids is much cheaper than grouping rows.
   const [ids] = await tx.query<{ repeated: boolean }>(`SELECT count(*) <> count(DISTINCT ledger_id) AS repeated FROM ledger_stage`);

@@ -135,6 +135,8 @@ export interface StatementSource {
  */
 export interface ParsedStatement extends AsyncIterable<StatementLine> {
   readonly summary: Promise<StatementSummary>;
+  /** The same lines in the batches the parser made them, for loaders (iterate one or the other, once). */
+  batches(): AsyncIterable<readonly StatementLine[]>;
 }
 
 /**

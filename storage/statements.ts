@@ -35,11 +35,8 @@ const LINE_COLUMNS = [
  */
 function lineText(filePrefix: string, lineNo: number, l: StatementLine, instant: (at: Date) => string): string {
   const keys = statementKeys(l);
-  let extra: string | null = null;
-  for (const _ in l.extra) {
-    extra = JSON.stringify(l.extra);
-    break;
-  }
+  const json = JSON.stringify(l.extra);
+  const extra = json === '{}' ? null : json;
   return (
     `${filePrefix}${lineNo}\t${textField(l.source.member)}\t${l.source.line}\t${textField(l.provider)}\t${l.type}\t` +
     `${textField(l.providerTxnId)}\t${textField(l.parentTxnId)}\t${textField(l.merchantRef)}\t${textField(l.merchantOrderId)}\t` +
@@ -141,17 +138,19 @@ export async function loadStatement(
     // Parse the verified archived copy: the bytes parsed are the bytes hashed and kept.
     const parsed = parser.parse({ path: archived.archivePath, displayName: archived.originalName }, args.options);
     let lineNo = 0;
-    let first: Date | null = null;
-    let last: Date | null = null;
+    // The span in epoch milliseconds: comparing Dates converts both to numbers on every line.
+    let first = Infinity;
+    let last = -Infinity;
     const filePrefix = `${fileId}\t`;
     const instant = isoWriter();
     const toLine = (line: StatementLine): string => {
       lineNo += 1;
-      if (first === null || line.occurredAt < first) first = line.occurredAt;
-      if (last === null || line.occurredAt > last) last = line.occurredAt;
+      const ms = line.occurredAt.getTime();
+      if (ms < first) first = ms;
+      if (ms > last) last = ms;
       return lineText(filePrefix, lineNo, line, instant);
     };
-    await tx.copyFromItems('statement_lines', LINE_COLUMNS, parsed, toLine, 'text');
+    await tx.copyFromBatches('statement_lines', LINE_COLUMNS, parsed.batches(), toLine, 'text');
     const summary = await parsed.summary;
     if (lineNo >= ANALYZE_AFTER_ROWS) await tx.query(`ANALYZE statement_lines`);
 
@@ -167,7 +166,7 @@ export async function loadStatement(
       layout: summary.layout,
       account: summary.account,
       period: summary.period,
-      span: first && last ? { first, last } : null,
+      span: lineNo > 0 ? { first: new Date(first), last: new Date(last) } : null,
       lineCount: lineNo,
       controls: summary.controls,
       alreadyLoaded: false,

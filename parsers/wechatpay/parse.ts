@@ -4,18 +4,18 @@ import { createGunzip } from 'node:zlib';
 import { StatementFormatError, WrongDocumentError } from '../../core/errors.js';
 import type { ParseOptions, ParsedStatement, StatementLine, StatementSource, StatementSummary } from '../contract.js';
 import { decodeUtf8, isGzip, readHead } from '../common/decode.js';
-import { parsedStatement } from '../common/parsed-statement.js';
-import { textLines, type TextLine } from '../common/text-lines.js';
+import { parsedStatementOfBatches } from '../common/parsed-statement.js';
+import { textLineBatches, type TextLine } from '../common/text-lines.js';
 import { parseFundflowBill } from './fundflow.js';
 import { headerCells } from './structure.js';
 import { parseTradeBill } from './tradebill.js';
 
 /**
- * The lines of a WeChat Pay bill, plain or gzip (`tar_type=GZIP`), decoded as UTF-8 (BOM dropped), streamed.
+ * The lines of a WeChat Pay bill, plain or gzip (`tar_type=GZIP`), decoded as UTF-8 (BOM dropped), streamed in batches.
  * Opens the bill (gunzipping it when it starts with the gzip magic) and keeps hold of every stream so that a read or gunzip error reaches the reader
  * (a truncated gzip becomes `truncated`, not an unhandled stream error) and an early stop closes the file.
  */
-async function* billLines(path: string, file: string): AsyncGenerator<TextLine> {
+async function* billLines(path: string, file: string): AsyncGenerator<TextLine[]> {
   const gzip = isGzip(await readHead(path, 2));
   const raw = createReadStream(path);
   const gunzip = gzip ? createGunzip() : null;
@@ -25,9 +25,9 @@ async function* billLines(path: string, file: string): AsyncGenerator<TextLine> 
   gunzip?.on('error', fail);
   let last = 0;
   try {
-    for await (const l of textLines(text, file, 'UTF-8')) {
-      last = l.line;
-      yield l;
+    for await (const batch of textLineBatches(text, file, 'UTF-8')) {
+      last = batch[batch.length - 1]!.line;
+      yield batch;
     }
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -71,16 +71,22 @@ function sniff(first: TextLine, file: string): 'trade' | 'fundflow' {
 /** Parses a WeChat Pay APIv3 trade bill (ALL / SUCCESS / REFUND / historic) or fund-flow bill. */
 export function parseWechatpay(source: StatementSource, options: ParseOptions = {}): ParsedStatement {
   const file = source.displayName ?? basename(source.path);
-  return parsedStatement(async function* (): AsyncGenerator<StatementLine, StatementSummary, undefined> {
-    const lines = billLines(source.path, file);
+  return parsedStatementOfBatches(async function* (): AsyncGenerator<StatementLine[], StatementSummary, undefined> {
+    const batches = billLines(source.path, file);
     try {
-      const first = await lines.next();
-      if (first.done) throw new StatementFormatError('truncated', { file }, 'the file is empty');
-      const kind = sniff(first.value, file);
-      if (kind === 'fundflow') return yield* parseFundflowBill(first.value, lines, file, options);
-      return yield* parseTradeBill(first.value, lines, file, options);
+      const head = await batches.next();
+      if (head.done) throw new StatementFormatError('truncated', { file }, 'the file is empty');
+      const [first, ...rest] = head.value;
+      const kind = sniff(first!, file);
+      // The body: the rest of the first batch, then the batches after it.
+      const body = (async function* () {
+        if (rest.length > 0) yield rest;
+        for (let next = await batches.next(); !next.done; next = await batches.next()) yield next.value;
+      })();
+      if (kind === 'fundflow') return yield* parseFundflowBill(first!, body, file, options);
+      return yield* parseTradeBill(first!, body, file, options);
     } finally {
-      await lines.return(undefined);
+      await batches.return(undefined);
     }
   });
 }

@@ -16,7 +16,7 @@ import {
   type TradeLayout,
   type TradeSummaryColumn,
 } from './columns.js';
-import { WECHATPAY_TIME_ZONE, billBody, headerCells, summaryNumber } from './structure.js';
+import { WECHATPAY_TIME_ZONE, billBody, headerCells, summaryNumber, type BillEvent } from './structure.js';
 
 /** Provider columns kept in `extra` (non-empty values only, keyed by the header name as the file writes it). */
 const EXTRA_COLUMNS: TradeColumn[] = [
@@ -47,10 +47,10 @@ function layoutOf(present: Set<TradeColumn>, settlementName: string): TradeLayou
  */
 export async function* parseTradeBill(
   headerRow: TextLine,
-  lines: AsyncIterator<TextLine>,
+  lines: AsyncIterator<TextLine[]>,
   file: string,
   options: ParseOptions,
-): AsyncGenerator<StatementLine, StatementSummary, undefined> {
+): AsyncGenerator<StatementLine[], StatementSummary, undefined> {
   const header = headerCells(headerRow.text);
   const { columns, unknown, duplicate } = mapHeader(header, TRADE_COLUMNS);
   const headerLoc = (field: string) => ({ file, line: headerRow.line, field });
@@ -90,44 +90,55 @@ export async function* parseTradeBill(
     .map((k) => ({ key: k, index: at(k), name: nameOf(k), sum: sums.get(k) }));
   const extraColumns = EXTRA_COLUMNS.filter((k) => columns.has(k)).map((k) => ({ index: at(k), name: nameOf(k), id: k === 'subMchId' }));
   const idColumnsOutsideRefunds = (['refundId', 'outRefundNo'] as const).filter((k) => columns.has(k)).map((k) => ({ index: at(k), name: nameOf(k) }));
+  const names = {
+    tradeTime: nameOf('tradeTime'), currency: nameOf('currency'), settlement: nameOf('settlementAmount'),
+    refund: nameOf('refundAmount'), fee: nameOf('fee'),
+  };
   let count = 0;
   const settlementOutsidePayments = new DecimalSum();
   const refundOutsideRefunds = new DecimalSum();
   let account: string | null | undefined;
   let currency: string | null | undefined;
+  // Lines list many trades per second: the same time text converts once.
+  let lastTimeText = '';
+  let lastTime = 0;
 
-  for await (const ev of billBody(lines, file, headerRow.line, header.length, '总交易单数')) {
-    if (ev.kind === 'row') {
-      const { line, cells } = ev;
-      /** An amount cell's text, checked: a plain decimal (unsigned unless `signed`); empty is zero where allowed. */
-      const amountText = (index: number, field: string, signed: boolean, emptyAsZero: boolean): string => {
-        const raw = cells[index]!;
-        const t = raw.trim();
-        if (t === '' && emptyAsZero) return '0';
-        if (!isDecimalText(t)) throw new StatementFormatError('bad_amount', { file, line, field }, `${JSON.stringify(raw)} is not a decimal amount`);
-        if (!signed && t.charCodeAt(0) === 45) {
-          throw new StatementFormatError('bad_amount', { file, line, field }, `${JSON.stringify(raw)} is negative where the bill writes unsigned amounts`);
-        }
-        return t;
-      };
+  /** An amount cell's text, checked: a plain decimal (unsigned unless `signed`); empty is zero where allowed. */
+  const amountText = (cells: string[], line: number, index: number, field: string, signed: boolean, emptyAsZero: boolean): string => {
+    const raw = cells[index]!;
+    const t = raw.trim();
+    if (t === '' && emptyAsZero) return '0';
+    if (!isDecimalText(t)) throw new StatementFormatError('bad_amount', { file, line, field }, `${JSON.stringify(raw)} is not a decimal amount`);
+    if (!signed && t.charCodeAt(0) === 45) {
+      throw new StatementFormatError('bad_amount', { file, line, field }, `${JSON.stringify(raw)} is negative where the bill writes unsigned amounts`);
+    }
+    return t;
+  };
 
+  /** One detail row as its canonical line; running totals, account and currency take it in. */
+  const lineOf = (line: number, cells: string[]): StatementLine => {
       const timeText = ix.tradeTime < 0 ? '' : cells[ix.tradeTime]!;
-      const occurredAt = parseNaiveTime(timeText, WECHATPAY_TIME_ZONE);
-      if (occurredAt === undefined) {
-        throw new StatementFormatError('bad_date', { file, line, field: nameOf('tradeTime') }, `${JSON.stringify(timeText)} is not a yyyy-MM-dd HH:mm:ss time`);
+      if (timeText !== lastTimeText) {
+        const at = parseNaiveTime(timeText, WECHATPAY_TIME_ZONE);
+        if (at === undefined) {
+          throw new StatementFormatError('bad_date', { file, line, field: names.tradeTime }, `${JSON.stringify(timeText)} is not a yyyy-MM-dd HH:mm:ss time`);
+        }
+        lastTimeText = timeText;
+        lastTime = at.getTime();
       }
+      const occurredAt = new Date(lastTime);
       const cur = (ix.currency < 0 ? '' : cells[ix.currency]!).trim();
-      if (!isKnownCurrency(cur)) throw new StatementFormatError('bad_currency', { file, line, field: nameOf('currency') }, `${JSON.stringify(cur)} is not an ISO 4217 currency code`);
+      if (!isKnownCurrency(cur)) throw new StatementFormatError('bad_currency', { file, line, field: names.currency }, `${JSON.stringify(cur)} is not an ISO 4217 currency code`);
 
-      const settlementText = amountText(ix.settlement, nameOf('settlementAmount'), false, false);
-      const refundText = ix.refund < 0 ? undefined : amountText(ix.refund, nameOf('refundAmount'), false, true);
-      const feeText = amountText(ix.fee, nameOf('fee'), true, false);
+      const settlementText = amountText(cells, line, ix.settlement, names.settlement, false, false);
+      const refundText = ix.refund < 0 ? undefined : amountText(cells, line, ix.refund, names.refund, false, true);
+      const feeText = amountText(cells, line, ix.fee, names.fee, true, false);
       settlementSum.add(settlementText);
       feeSum.add(feeText);
       if (refundText !== undefined) refundSum!.add(refundText);
       // Other amount columns are kept as text in `extra`, but must still be amounts (and add up).
       for (const c of checkedOnly) {
-        const t = amountText(c.index, c.name, false, true);
+        const t = amountText(cells, line, c.index, c.name, false, true);
         c.sum?.add(t);
       }
 
@@ -167,8 +178,8 @@ export async function* parseTradeBill(
         if (v !== null) extra[c.name] = v;
       }
       // Amounts that the line's type does not carry in `gross`, when not zero: kept, never lost.
-      if (type !== 'payment' && !settlementIsZero) extra[nameOf('settlementAmount')] = cells[ix.settlement]!.trim();
-      if (type !== 'refund' && !refundIsZero) extra[nameOf('refundAmount')] = cells[ix.refund]!.trim();
+      if (type !== 'payment' && !settlementIsZero) extra[names.settlement] = cells[ix.settlement]!.trim();
+      if (type !== 'refund' && !refundIsZero) extra[names.refund] = cells[ix.refund]!.trim();
       if (type !== 'refund') {
         for (const c of idColumnsOutsideRefunds) {
           const v = idOrNull(cells[c.index]);
@@ -185,7 +196,7 @@ export async function* parseTradeBill(
       const outTradeNo = ix.outTradeNo < 0 ? null : idOrNull(cells[ix.outTradeNo]);
       const refundId = ix.refundId < 0 ? null : idOrNull(cells[ix.refundId]);
       const outRefundNo = ix.outRefundNo < 0 ? null : idOrNull(cells[ix.outRefundNo]);
-      yield {
+      return {
         provider: 'wechatpay',
         type,
         providerTxnId: type === 'refund' ? refundId : transactionId,
@@ -205,10 +216,32 @@ export async function* parseTradeBill(
         source: { member: null, line },
         extra,
       };
-      continue;
-    }
+  };
 
-    // The summary: header names → values, each checked against what the rows add up to.
+  for await (const events of billBody(lines, file, headerRow.line, header.length, '总交易单数')) {
+    const out: StatementLine[] = [];
+    for (const ev of events) {
+      if (ev.kind === 'row') {
+        try {
+          out.push(lineOf(ev.line, ev.cells));
+        } catch (err) {
+          // The lines before the bad one go out first, as they did when lines were read one at a time.
+          if (out.length > 0) yield out;
+          throw err;
+        }
+        continue;
+      }
+      // The summary event ends the body (billBody yields it last).
+      if (out.length > 0) yield out;
+      return checkSummary(ev);
+    }
+    yield out;
+  }
+  // billBody either yields the summary or throws.
+  throw new StatementFormatError('truncated', { file }, 'the file ends without its summary rows');
+
+  /** The summary: header names → values, each checked against what the rows add up to. */
+  function checkSummary(ev: Extract<BillEvent, { kind: 'summary' }>): StatementSummary {
     const summary = mapHeader(ev.header, TRADE_SUMMARY_COLUMNS);
     const sloc = (field: string) => ({ file, line: ev.headerLine, field });
     if (summary.duplicate.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.duplicate[0]!), `summary column ${summary.duplicate[0]} appears twice`);
@@ -252,6 +285,4 @@ export async function* parseTradeBill(
       controls: totals.list,
     };
   }
-  // billBody either yields the summary or throws.
-  throw new StatementFormatError('truncated', { file }, 'the file ends without its summary rows');
 }
