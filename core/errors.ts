@@ -70,11 +70,14 @@ export class LedgerFormatError extends InputRejectedError {
   readonly file: string;
   readonly line: number | undefined;
   readonly field: string | undefined;
+  /** What is wrong, without the location (the error can be rebuilt from location and detail). */
+  readonly detail: string;
   constructor(loc: StatementLocation, detail: string) {
     super(`${describeLocation(loc)}: ${detail}`);
     this.file = loc.file;
     this.line = loc.line;
     this.field = loc.field;
+    this.detail = detail;
   }
 }
 

@@ -6,9 +6,9 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
+import { COPY_CHUNK_BYTES, PGLITE_COPY_CHUNK_BYTES, copyChunks, copyCsvRow, type CopyFormat, type CopyValue } from './copy-text.js';
 
-/** A value as it travels to PostgreSQL in a COPY row: text, or null for SQL NULL. */
-export type CopyValue = string | null;
+export { copyCsvRow, csvField, textField, type CopyFormat, type CopyValue } from './copy-text.js';
 
 export interface Sql {
   /** Runs one statement with `$1`-style parameters; returns its rows. */
@@ -33,6 +33,11 @@ export interface Tx extends Sql {
   copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format?: CopyFormat): Promise<number>;
   /** The same, for items that arrive in batches (a parser's): one step per batch, not per item. */
   copyFromBatches<T>(table: string, columns: readonly string[], batches: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, toLine: (item: T) => string, format?: CopyFormat): Promise<number>;
+  /**
+   * The same, for rows already encoded (by a worker thread): UTF-8 COPY text in chunks that each end
+   * with a whole line. The producer counts the rows.
+   */
+  copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format?: CopyFormat): Promise<void>;
 }
 
 /**
@@ -47,70 +52,6 @@ export interface Database extends Sql {
   /** Runs `fn` in one transaction: everything it wrote is committed together or not at all. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-}
-
-// Rows are sent to the server in chunks of about this many bytes: small enough to stay in V8's young
-// generation (chunks of 20,000 joined rows, ~10 MB, made the garbage collector the biggest cost of a
-// 1M-line load). PGlite runs one COPY statement per chunk, so it gets bigger ones.
-const COPY_CHUNK_BYTES = 64 * 1024;
-const PGLITE_COPY_CHUNK_BYTES = 8 * 1024 * 1024;
-
-// Quoted: what CSV needs quoted, and a backslash (so that no value reads as the \. end marker).
-// White space needs nothing: in CSV format PostgreSQL keeps every character of an unquoted value.
-const NEEDS_QUOTES = /[",\r\n\\]/;
-const QUOTE = /"/g;
-
-/** One value in PostgreSQL's CSV COPY format: unquoted empty is NULL, quoted "" is the empty string. */
-export function csvField(v: CopyValue | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (v === '' || NEEDS_QUOTES.test(v)) return `"${v.replace(QUOTE, '""')}"`;
-  return v;
-}
-
-export type CopyFormat = 'csv' | 'text';
-
-// COPY's text format escapes only these, so JSON and most text go through untouched (CSV doubles every quote).
-const TEXT_SPECIAL = /[\\\t\n\r]/;
-const TEXT_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const TEXT_SPECIAL_ALL = /[\\\t\n\r]/g;
-
-/** One value in PostgreSQL's text COPY format: \N is NULL. */
-export function textField(v: CopyValue | undefined): string {
-  if (v === null || v === undefined) return '\\N';
-  return TEXT_SPECIAL.test(v) ? v.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c]!) : v;
-}
-
-/** One row in PostgreSQL's CSV COPY format, with its line break. */
-export function copyCsvRow(values: readonly CopyValue[]): string {
-  let out = csvField(values[0]);
-  for (let i = 1; i < values.length; i++) out += ',' + csvField(values[i]);
-  return out + '\n';
-}
-
-/**
- * Writes items as COPY lines, UTF-8 encoded straight into byte chunks of about `chunkBytes`, counting
- * the lines. Each line is encoded once where it lands: joining lines into a string first and encoding
- * the joined string took 5 s of a 1M-line load (V8 flattens the concatenation), against 1 s this way.
- */
-async function* copyChunks<T>(batches: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, toLine: (item: T) => string, counter: { n: number }, chunkBytes: number): AsyncGenerator<Buffer> {
-  let buf = Buffer.allocUnsafe(chunkBytes);
-  let used = 0;
-  for await (const batch of batches) {
-    for (const item of batch) {
-      const line = toLine(item);
-      // At most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
-      const room = line.length * 3;
-      if (used + room > buf.length) {
-        if (used > 0) yield buf.subarray(0, used);
-        // A chunk handed on is never written again: the consumer may still hold it.
-        buf = Buffer.allocUnsafe(Math.max(chunkBytes, room));
-        used = 0;
-      }
-      used += buf.write(line, used);
-      counter.n += 1;
-    }
-  }
-  if (used > 0) yield buf.subarray(0, used);
 }
 
 /** Items one at a time as batches of one (a sync iterable: as one batch per few hundred). */
@@ -143,6 +84,7 @@ function copySql(table: string, columns: readonly string[], source: string, form
 abstract class CopyingTx implements Tx {
   abstract query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   abstract copyFromBatches<T>(table: string, columns: readonly string[], batches: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, toLine: (item: T) => string, format?: CopyFormat): Promise<number>;
+  abstract copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format?: CopyFormat): Promise<void>;
   copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
     return this.copyFromBatches(table, columns, batchesOf(items), toLine, format);
   }
@@ -175,6 +117,10 @@ class PgTx extends CopyingTx {
     const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN', format)));
     await pipeline(Readable.from(copyChunks(batches, toLine, counter, COPY_CHUNK_BYTES)), stream);
     return counter.n;
+  }
+  async copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format: CopyFormat = 'csv'): Promise<void> {
+    const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN', format)));
+    await pipeline(Readable.from(chunks), stream);
   }
 }
 
@@ -238,6 +184,23 @@ class PgliteTx extends CopyingTx {
       await this.db.query(copySql(table, columns, `'/dev/blob'`, format), [], { blob: new Blob([chunk as Buffer<ArrayBuffer>]) });
     }
     return counter.n;
+  }
+  async copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format: CopyFormat = 'csv'): Promise<void> {
+    // Small chunks gathered into one COPY per ~8 MB: every chunk ends with a whole line, so any run of them does.
+    let parts: Uint8Array<ArrayBuffer>[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (bytes === 0) return;
+      await this.db.query(copySql(table, columns, `'/dev/blob'`, format), [], { blob: new Blob(parts) });
+      parts = [];
+      bytes = 0;
+    };
+    for await (const chunk of chunks) {
+      parts.push(chunk as Uint8Array<ArrayBuffer>);
+      bytes += chunk.length;
+      if (bytes >= PGLITE_COPY_CHUNK_BYTES) await flush();
+    }
+    await flush();
   }
 
 }

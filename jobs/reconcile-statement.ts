@@ -1,12 +1,13 @@
 import type { Database } from '../db/database.js';
 import { UsageError } from '../core/errors.js';
 import { dayBounds, isIsoDate, localDate } from '../core/time.js';
-import { importLedger, type LedgerImportResult } from '../ledger/import.js';
+import { importLedger, importLedgerIn, type LedgerImportResult } from '../ledger/import.js';
 import type { ParseOptions, ProviderId } from '../parsers/contract.js';
 import { parserFor } from '../parsers/registry.js';
 import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { loadMatchRules } from '../reconcile/rules.js';
-import { reconcileRun, type RunSummary } from '../reconcile/run.js';
+import { prepareAdhocLedger } from '../reconcile/match.js';
+import { adhocRunDate, reconcileRun, reconcileRunIn, type RunRequest, type RunSummary } from '../reconcile/run.js';
 import { writeRunReports } from '../reports/write-run-reports.js';
 import { loadStatement, type LoadedStatement } from '../storage/statements.js';
 
@@ -62,8 +63,8 @@ export function statementPeriod(statements: LoadedStatement[], timeZone: string,
 
 /**
  * `recon reconcile`: one provider's statement file(s) against a ledger CSV. Statements are archived and
- * loaded first (a rejected file stops everything before any result exists), then the ledger is
- * imported, then the run pairs them and the reports are written into `out` (replacing, never adding).
+ * loaded (a rejected file stops everything before any result exists) while the ledger is imported;
+ * then the run pairs them and the reports are written into `out` (replacing, never adding).
  */
 export async function reconcileStatements(db: Database, req: ReconcileRequest): Promise<ReconcileResult> {
   if (req.date !== undefined && !isIsoDate(req.date)) throw new UsageError(`--date ${JSON.stringify(req.date)} is not a YYYY-MM-DD date`);
@@ -79,34 +80,55 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
     }
     return loaded;
   };
+  const runRequest = (statements: LoadedStatement[], ledger: LedgerImportResult): RunRequest => {
+    const period = statementPeriod(statements, parser.timeZone, req.date);
+    return {
+      provider: req.provider,
+      kind: 'adhoc',
+      statementFileIds: statements.map((s) => s.id),
+      period: { start: period.start, end: period.end },
+      billDate: period.billDate,
+      ledgerImportId: ledger.importId,
+      ...(fees ? { feeSchedules: fees.schedules } : {}),
+      ...(rules ? { rules } : {}),
+    };
+  };
   let statements: LoadedStatement[];
   let ledger: LedgerImportResult;
+  let summary: RunSummary;
   if (db.kind === 'postgres') {
     // The ledger is imported while the statements load (two connections: the server takes both COPYs
-    // while this thread parses), and commits only once every statement has loaded: a rejected
-    // statement still stops everything before any result exists.
+    // while this thread parses). The import and the run share one transaction, which goes on only once
+    // every statement has loaded: a rejected statement still stops everything before any result exists.
+    // When the run's day is known beforehand (--date), the ledger side of the matching is made in that
+    // transaction while the statements still load.
     const loading = loadAll();
-    const [s, l] = await Promise.allSettled([loading, importLedger(db, req.ledger, { commitAfter: loading })]);
-    if (s.status === 'rejected') throw s.reason;
-    if (l.status === 'rejected') throw l.reason;
-    statements = s.value;
-    ledger = l.value;
+    loading.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    const early = req.date !== undefined ? statementPeriod([], parser.timeZone, req.date) : null;
+    ({ statements, ledger, summary } = await db.transaction(async (tx) => {
+      let imported: LedgerImportResult;
+      try {
+        imported = await importLedgerIn(tx, req.ledger);
+        if (early) {
+          await prepareAdhocLedger(tx, {
+            provider: req.provider, ledgerImportId: imported.importId, periodStart: early.start, periodEnd: early.end,
+            runDate: adhocRunDate({ billDate: early.billDate, period: early }),
+          });
+        }
+      } catch (err) {
+        await loading; // a statement's own error comes first, as when it loads alone
+        throw err;
+      }
+      const loaded = await loading;
+      const run = await reconcileRunIn(tx, runRequest(loaded, imported), { ledgerPrepared: early !== null });
+      return { statements: loaded, ledger: imported, summary: run };
+    }));
   } else {
     // PGlite is one connection: one transaction after the other.
     statements = await loadAll();
     ledger = await importLedger(db, req.ledger);
+    summary = await reconcileRun(db, runRequest(statements, ledger));
   }
-  const period = statementPeriod(statements, parser.timeZone, req.date);
-  const summary = await reconcileRun(db, {
-    provider: req.provider,
-    kind: 'adhoc',
-    statementFileIds: statements.map((s) => s.id),
-    period: { start: period.start, end: period.end },
-    billDate: period.billDate,
-    ledgerImportId: ledger.importId,
-    ...(fees ? { feeSchedules: fees.schedules } : {}),
-    ...(rules ? { rules } : {}),
-  });
   const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out);
   return { summary, statements, ledger, files };
 }

@@ -124,14 +124,14 @@ async function rankCopies(tx: Tx, table: 'rs' | 'rl'): Promise<void> {
   await tx.query(`DROP TABLE ${ranked}`);
 }
 
-async function adhocCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
-  await tx.query(
-    `CREATE TEMP TABLE rs ON COMMIT DROP AS
-     SELECT ${RS_COLUMNS}, false AS carried, NULL::date AS pending_since, $2::date AS due_date
-       FROM statement_lines l
-      WHERE l.statement_file_id = ANY($1::bigint[]) AND l.type IN ('payment', 'refund', 'chargeback')`,
-    [scope.statementFileIds, scope.runDate],
-  );
+/** What the ledger side of an ad-hoc run depends on: it can be made before the statements are loaded. */
+export type AdhocLedgerScope = Pick<AdhocScope, 'provider' | 'ledgerImportId' | 'periodStart' | 'periodEnd' | 'runDate'>;
+
+/**
+ * The ledger side of an ad-hoc run (`rl`), copies ranked and counted. `recon reconcile` makes it in the
+ * ledger import's transaction while the statement still loads, when the run's day is known beforehand.
+ */
+export async function prepareAdhocLedger(tx: Tx, scope: AdhocLedgerScope): Promise<void> {
   await tx.query(
     `CREATE TEMP TABLE rl ON COMMIT DROP AS
      SELECT ${RL_COLUMNS}, false AS carried, NULL::date AS pending_since,
@@ -140,6 +140,19 @@ async function adhocCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
       WHERE e.provider = $1 AND ($2::bigint IS NULL OR e.import_id = $2::bigint)`,
     [scope.provider, scope.ledgerImportId, scope.periodStart, scope.periodEnd, scope.runDate],
   );
+  await rankCopies(tx, 'rl');
+  await tx.query(`ANALYZE rl`);
+}
+
+async function adhocStatementCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
+  await tx.query(
+    `CREATE TEMP TABLE rs ON COMMIT DROP AS
+     SELECT ${RS_COLUMNS}, false AS carried, NULL::date AS pending_since, $2::date AS due_date
+       FROM statement_lines l
+      WHERE l.statement_file_id = ANY($1::bigint[]) AND l.type IN ('payment', 'refund', 'chargeback')`,
+    [scope.statementFileIds, scope.runDate],
+  );
+  await rankCopies(tx, 'rs');
 }
 
 async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
@@ -218,16 +231,26 @@ export function pairedIn(alias: string, pool: 'us' | 'ul'): string {
   return `(${alias}.copy_no = 1 AND ${alias}.id NOT IN (SELECT id FROM ${pool}))`;
 }
 
-export async function matchRun(tx: Tx, scope: MatchScope): Promise<MatchOutcome> {
+/**
+ * Matches a run inside the caller's transaction. `ledgerPrepared`: `prepareAdhocLedger` already made the
+ * ledger side in this transaction, for the same provider, import, period and day.
+ */
+export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared?: boolean } = {}): Promise<MatchOutcome> {
   const { runId } = scope;
-  await (scope.mode === 'adhoc' ? adhocCandidates(tx, scope) : dailyCandidates(tx, scope));
-  await rankCopies(tx, 'rs');
-  await rankCopies(tx, 'rl');
+  // The rules are set operations (hash joins and aggregates) over fresh statistics: both sides are
+  // analysed once made.
+  if (scope.mode === 'adhoc') {
+    if (!opts.ledgerPrepared) await prepareAdhocLedger(tx, scope);
+    await adhocStatementCandidates(tx, scope);
+  } else {
+    await dailyCandidates(tx, scope);
+    await rankCopies(tx, 'rs');
+    await rankCopies(tx, 'rl');
+    await tx.query(`ANALYZE rl`);
+  }
   const feeCheck = scope.feeSchedules !== undefined && scope.feeSchedules.length > 0;
   if (feeCheck) await computeExpectedFees(tx, scope.feeSchedules!);
-  // The rules are set operations (hash joins and aggregates) over fresh statistics.
   await tx.query(`ANALYZE rs`);
-  await tx.query(`ANALYZE rl`);
 
   // 2–3. The rules, in priority order (reconcile/rules.ts), each on what earlier rules left unpaired.
   // Every rule is a set operation over the whole run; inside the transaction the planner cannot see

@@ -104,32 +104,40 @@ export async function summarise(
  * discrepancies and the summary, all in one transaction (a run either completes or leaves nothing).
  */
 export async function reconcileRun(db: Database, req: RunRequest): Promise<RunSummary> {
-  return db.transaction(async (tx) => {
-    const [run] = await tx.query<{ id: string }>(
-      `INSERT INTO recon_runs (provider, kind, bill_date, period_start, period_end, ledger_import_id)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [req.provider, req.kind, req.billDate, req.period.start, req.period.end, req.ledgerImportId],
-    );
-    const runId = String(run!.id);
-    for (const fileId of req.statementFileIds) {
-      await tx.query(`INSERT INTO recon_run_statements (run_id, statement_file_id) VALUES ($1, $2)`, [runId, fileId]);
-    }
-    const scope: MatchScope = {
-      mode: 'adhoc',
-      runId,
-      provider: req.provider,
-      statementFileIds: req.statementFileIds,
-      periodStart: req.period.start,
-      periodEnd: req.period.end,
-      // Every ad-hoc row is due at once; the date only has to be one day for all of them.
-      runDate: req.billDate ?? req.period.end.toISOString().slice(0, 10),
-      ledgerImportId: req.ledgerImportId,
-      ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
-      ...(req.rules ? { rules: req.rules } : {}),
-    };
-    const outcome = await matchRun(tx, scope);
-    const summary = await summarise(tx, runId, req, outcome);
-    await tx.query(`UPDATE recon_runs SET status = 'completed', finished_at = now(), summary = $2 WHERE id = $1`, [runId, JSON.stringify(summary)]);
-    return summary;
-  });
+  return db.transaction((tx) => reconcileRunIn(tx, req));
+}
+
+/** The run's day: the bill date, else the last day of the period (every ad-hoc row is due at once). */
+export const adhocRunDate = (req: Pick<RunRequest, 'billDate' | 'period'>): string => req.billDate ?? req.period.end.toISOString().slice(0, 10);
+
+/**
+ * The same inside the caller's transaction. `ledgerPrepared`: the ledger side was made beforehand in
+ * this transaction (`prepareAdhocLedger`, for the request's provider, import, period and day).
+ */
+export async function reconcileRunIn(tx: Tx, req: RunRequest, opts: { ledgerPrepared?: boolean } = {}): Promise<RunSummary> {
+  const [run] = await tx.query<{ id: string }>(
+    `INSERT INTO recon_runs (provider, kind, bill_date, period_start, period_end, ledger_import_id)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [req.provider, req.kind, req.billDate, req.period.start, req.period.end, req.ledgerImportId],
+  );
+  const runId = String(run!.id);
+  for (const fileId of req.statementFileIds) {
+    await tx.query(`INSERT INTO recon_run_statements (run_id, statement_file_id) VALUES ($1, $2)`, [runId, fileId]);
+  }
+  const scope: MatchScope = {
+    mode: 'adhoc',
+    runId,
+    provider: req.provider,
+    statementFileIds: req.statementFileIds,
+    periodStart: req.period.start,
+    periodEnd: req.period.end,
+    runDate: adhocRunDate(req),
+    ledgerImportId: req.ledgerImportId,
+    ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
+    ...(req.rules ? { rules: req.rules } : {}),
+  };
+  const outcome = await matchRun(tx, scope, opts);
+  const summary = await summarise(tx, runId, req, outcome);
+  await tx.query(`UPDATE recon_runs SET status = 'completed', finished_at = now(), summary = $2 WHERE id = $1`, [runId, JSON.stringify(summary)]);
+  return summary;
 }

@@ -7,13 +7,19 @@ import { LedgerFormatError } from '../core/errors.js';
 import { Decimal } from '../core/money/index.js';
 import { csvRecordBatches } from '../ledger/csv-records.js';
 import { decimalPlacesOf, fixedDecimalText } from '../core/money/index.js';
-import { importLedger, readLedgerCsv } from '../ledger/import.js';
+import { importLedger as importLedgerWith, readLedgerCsv, type LedgerReader } from '../ledger/import.js';
+import type { Database } from '../db/database.js';
 import { BACKENDS, type TestDatabase } from './helpers/db.js';
 import { tempDir } from './helpers/json-statement.js';
 
 const HEADER = 'booked_at,ledger_id,provider,type,order_id,provider_txn_id,amount,fee,currency,note';
 
-describe.each(BACKENDS)('ledger import on $name', ({ fresh }) => {
+// Every case runs with the rows read and written by this thread and by the copy worker thread.
+const READERS: LedgerReader[] = ['thread', 'worker'];
+const SETUPS = BACKENDS.flatMap((b) => READERS.map((reader) => ({ ...b, reader })));
+
+describe.each(SETUPS)('ledger import on $name, rows read by the $reader', ({ fresh, reader }) => {
+  const importLedger = (db: Database, path: string) => importLedgerWith(db, path, { reader });
   let t: TestDatabase;
   let dir: string;
   beforeAll(async () => {
