@@ -117,105 +117,105 @@ export async function* parseTradeBill(
 
   /** One detail row as its canonical line; running totals, account and currency take it in. */
   const lineOf = (line: number, cells: string[]): StatementLine => {
-      const timeText = ix.tradeTime < 0 ? '' : cells[ix.tradeTime]!;
-      if (timeText !== lastTimeText) {
-        const at = parseNaiveTime(timeText, WECHATPAY_TIME_ZONE);
-        if (at === undefined) {
-          throw new StatementFormatError('bad_date', { file, line, field: names.tradeTime }, `${JSON.stringify(timeText)} is not a yyyy-MM-dd HH:mm:ss time`);
-        }
-        lastTimeText = timeText;
-        lastTime = at.getTime();
+    const timeText = ix.tradeTime < 0 ? '' : cells[ix.tradeTime]!;
+    if (timeText !== lastTimeText) {
+      const at = parseNaiveTime(timeText, WECHATPAY_TIME_ZONE);
+      if (at === undefined) {
+        throw new StatementFormatError('bad_date', { file, line, field: names.tradeTime }, `${JSON.stringify(timeText)} is not a yyyy-MM-dd HH:mm:ss time`);
       }
-      const occurredAt = new Date(lastTime);
-      const cur = (ix.currency < 0 ? '' : cells[ix.currency]!).trim();
-      if (!isKnownCurrency(cur)) throw new StatementFormatError('bad_currency', { file, line, field: names.currency }, `${JSON.stringify(cur)} is not an ISO 4217 currency code`);
+      lastTimeText = timeText;
+      lastTime = at.getTime();
+    }
+    const occurredAt = new Date(lastTime);
+    const cur = (ix.currency < 0 ? '' : cells[ix.currency]!).trim();
+    if (!isKnownCurrency(cur)) throw new StatementFormatError('bad_currency', { file, line, field: names.currency }, `${JSON.stringify(cur)} is not an ISO 4217 currency code`);
 
-      const settlementText = amountText(cells, line, ix.settlement, names.settlement, false, false);
-      const refundText = ix.refund < 0 ? undefined : amountText(cells, line, ix.refund, names.refund, false, true);
-      const feeText = amountText(cells, line, ix.fee, names.fee, true, false);
-      settlementSum.add(settlementText);
-      feeSum.add(feeText);
-      if (refundText !== undefined) refundSum!.add(refundText);
-      // Other amount columns are kept as text in `extra`, but must still be amounts (and add up).
-      for (const c of checkedOnly) {
-        const t = amountText(cells, line, c.index, c.name, false, true);
-        c.sum?.add(t);
-      }
+    const settlementText = amountText(cells, line, ix.settlement, names.settlement, false, false);
+    const refundText = ix.refund < 0 ? undefined : amountText(cells, line, ix.refund, names.refund, false, true);
+    const feeText = amountText(cells, line, ix.fee, names.fee, true, false);
+    settlementSum.add(settlementText);
+    feeSum.add(feeText);
+    if (refundText !== undefined) refundSum!.add(refundText);
+    // Other amount columns are kept as text in `extra`, but must still be amounts (and add up).
+    for (const c of checkedOnly) {
+      const t = amountText(cells, line, c.index, c.name, false, true);
+      c.sum?.add(t);
+    }
 
-      const state = (ix.tradeState < 0 ? '' : cells[ix.tradeState]!).trim();
-      const refundStatus = ix.refundStatus < 0 ? null : orNull(cells[ix.refundStatus]);
-      let type: LineType;
-      let needsReview = false;
-      if (isRefundLayout || (state === 'REFUND' && refundText !== undefined)) {
-        type = 'refund';
-        // Every row of a REFUND bill is a refund; one with another 交易状态, or a refund not (yet) SUCCESS
-        // (PROCESSING / FAIL / CHANGE are snapshots at bill time), is kept but flagged.
-        needsReview = state !== 'REFUND' || (refundStatus !== null && refundStatus !== 'SUCCESS');
-      } else if (state === 'SUCCESS') {
-        type = 'payment';
-      } else if (state === 'REVOKED') {
-        // A revoked (撤销) micropay: kept as the payment WeChat counts in 应结订单总金额, flagged for a person.
-        type = 'payment';
-        needsReview = true;
-      } else {
-        type = 'adjustment';
-        needsReview = true;
-      }
+    const state = (ix.tradeState < 0 ? '' : cells[ix.tradeState]!).trim();
+    const refundStatus = ix.refundStatus < 0 ? null : orNull(cells[ix.refundStatus]);
+    let type: LineType;
+    let needsReview = false;
+    if (isRefundLayout || (state === 'REFUND' && refundText !== undefined)) {
+      type = 'refund';
+      // Every row of a REFUND bill is a refund; one with another 交易状态, or a refund not (yet) SUCCESS
+      // (PROCESSING / FAIL / CHANGE are snapshots at bill time), is kept but flagged.
+      needsReview = state !== 'REFUND' || (refundStatus !== null && refundStatus !== 'SUCCESS');
+    } else if (state === 'SUCCESS') {
+      type = 'payment';
+    } else if (state === 'REVOKED') {
+      // A revoked (撤销) micropay: kept as the payment WeChat counts in 应结订单总金额, flagged for a person.
+      type = 'payment';
+      needsReview = true;
+    } else {
+      type = 'adjustment';
+      needsReview = true;
+    }
 
-      const fee = new Decimal(feeText);
-      let gross: DecimalT;
-      if (type === 'payment') gross = new Decimal(settlementText);
-      else if (type === 'refund') gross = new Decimal(refundText ?? '0').negated();
-      else gross = new Decimal(settlementText).minus(refundText ?? '0');
-      const settlementIsZero = ZERO_TEXT.test(settlementText);
-      const refundIsZero = refundText === undefined || ZERO_TEXT.test(refundText);
-      if (type !== 'payment' && !settlementIsZero) settlementOutsidePayments.add(settlementText);
-      if (type !== 'refund' && !refundIsZero) refundOutsideRefunds.add(refundText!);
+    const fee = new Decimal(feeText);
+    let gross: DecimalT;
+    if (type === 'payment') gross = new Decimal(settlementText);
+    else if (type === 'refund') gross = new Decimal(refundText ?? '0').negated();
+    else gross = new Decimal(settlementText).minus(refundText ?? '0');
+    const settlementIsZero = ZERO_TEXT.test(settlementText);
+    const refundIsZero = refundText === undefined || ZERO_TEXT.test(refundText);
+    if (type !== 'payment' && !settlementIsZero) settlementOutsidePayments.add(settlementText);
+    if (type !== 'refund' && !refundIsZero) refundOutsideRefunds.add(refundText!);
 
-      const extra: Record<string, string> = {};
-      for (const c of extraColumns) {
-        const v = c.id ? idOrNull(cells[c.index]) : orNull(cells[c.index]);
+    const extra: Record<string, string> = {};
+    for (const c of extraColumns) {
+      const v = c.id ? idOrNull(cells[c.index]) : orNull(cells[c.index]);
+      if (v !== null) extra[c.name] = v;
+    }
+    // Amounts that the line's type does not carry in `gross`, when not zero: kept, never lost.
+    if (type !== 'payment' && !settlementIsZero) extra[names.settlement] = cells[ix.settlement]!.trim();
+    if (type !== 'refund' && !refundIsZero) extra[names.refund] = cells[ix.refund]!.trim();
+    if (type !== 'refund') {
+      for (const c of idColumnsOutsideRefunds) {
+        const v = idOrNull(cells[c.index]);
         if (v !== null) extra[c.name] = v;
       }
-      // Amounts that the line's type does not carry in `gross`, when not zero: kept, never lost.
-      if (type !== 'payment' && !settlementIsZero) extra[names.settlement] = cells[ix.settlement]!.trim();
-      if (type !== 'refund' && !refundIsZero) extra[names.refund] = cells[ix.refund]!.trim();
-      if (type !== 'refund') {
-        for (const c of idColumnsOutsideRefunds) {
-          const v = idOrNull(cells[c.index]);
-          if (v !== null) extra[c.name] = v;
-        }
-      }
+    }
 
-      const mch = ix.mchId < 0 ? null : orNull(cells[ix.mchId]);
-      account = account === undefined ? mch : account === mch ? account : null;
-      currency = currency === undefined ? cur : currency === cur ? currency : null;
-      count += 1;
+    const mch = ix.mchId < 0 ? null : orNull(cells[ix.mchId]);
+    account = account === undefined ? mch : account === mch ? account : null;
+    currency = currency === undefined ? cur : currency === cur ? currency : null;
+    count += 1;
 
-      const transactionId = ix.transactionId < 0 ? null : idOrNull(cells[ix.transactionId]);
-      const outTradeNo = ix.outTradeNo < 0 ? null : idOrNull(cells[ix.outTradeNo]);
-      const refundId = ix.refundId < 0 ? null : idOrNull(cells[ix.refundId]);
-      const outRefundNo = ix.outRefundNo < 0 ? null : idOrNull(cells[ix.outRefundNo]);
-      return {
-        provider: 'wechatpay',
-        type,
-        providerTxnId: type === 'refund' ? refundId : transactionId,
-        parentTxnId: type === 'refund' ? transactionId : null,
-        merchantRef: type === 'refund' ? outRefundNo : outTradeNo,
-        merchantOrderId: type === 'refund' ? outTradeNo : null,
-        gross,
-        fee,
-        net: gross.minus(fee),
-        currency: cur,
-        occurredAt,
-        paymentMethod: ix.tradeType < 0 ? null : orNull(cells[ix.tradeType]),
-        wallet: 'wechat_pay',
-        status: state === '' ? null : state,
-        description: ix.body < 0 ? null : orNull(cells[ix.body]),
-        needsReview,
-        source: { member: null, line },
-        extra,
-      };
+    const transactionId = ix.transactionId < 0 ? null : idOrNull(cells[ix.transactionId]);
+    const outTradeNo = ix.outTradeNo < 0 ? null : idOrNull(cells[ix.outTradeNo]);
+    const refundId = ix.refundId < 0 ? null : idOrNull(cells[ix.refundId]);
+    const outRefundNo = ix.outRefundNo < 0 ? null : idOrNull(cells[ix.outRefundNo]);
+    return {
+      provider: 'wechatpay',
+      type,
+      providerTxnId: type === 'refund' ? refundId : transactionId,
+      parentTxnId: type === 'refund' ? transactionId : null,
+      merchantRef: type === 'refund' ? outRefundNo : outTradeNo,
+      merchantOrderId: type === 'refund' ? outTradeNo : null,
+      gross,
+      fee,
+      net: gross.minus(fee),
+      currency: cur,
+      occurredAt,
+      paymentMethod: ix.tradeType < 0 ? null : orNull(cells[ix.tradeType]),
+      wallet: 'wechat_pay',
+      status: state === '' ? null : state,
+      description: ix.body < 0 ? null : orNull(cells[ix.body]),
+      needsReview,
+      source: { member: null, line },
+      extra,
+    };
   };
 
   for await (const events of billBody(lines, file, headerRow.line, header.length, '总交易单数')) {
