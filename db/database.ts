@@ -27,8 +27,9 @@ export interface Tx extends Sql {
    */
   copyFromLines(table: string, columns: readonly string[], lines: AsyncIterable<string> | Iterable<string>, format?: CopyFormat): Promise<number>;
   /**
-   * The same, for items that `toLine` writes as lines as they stream: no generator stands between a
-   * parser and COPY only to map each item (a step per line, 0.3 s of a 1M-line load). Counts the items.
+   * The same, for items that `toLine` writes as lines as they stream (no mapping generator in between).
+   * Counts the items. Many items that arrive one by one cost a step each: a parser's go through
+   * `copyFromBatches`.
    */
   copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format?: CopyFormat): Promise<number>;
   /** The same, for items that arrive in batches (a parser's): one step per batch, not per item. */
@@ -54,7 +55,7 @@ export interface Database extends Sql {
   close(): Promise<void>;
 }
 
-/** Items one at a time as batches of one (a sync iterable: as one batch per few hundred). */
+/** An async iterable's items as batches of one each; a sync iterable's in batches of 512. */
 async function* batchesOf<T>(items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<readonly T[]> {
   if (Symbol.asyncIterator in items) {
     for await (const item of items) yield [item];

@@ -131,7 +131,7 @@ export interface StatementSource {
 /**
  * A parse in progress: iterate it to get the lines, in file order; `summary` resolves once the last
  * line has been read and every control total checked, and rejects with the same error as the iteration
- * when the file is bad. Nothing is held in memory beyond the current line and running totals.
+ * when the file is bad. Nothing is held in memory beyond the current batch of lines and running totals.
  */
 export interface ParsedStatement extends AsyncIterable<StatementLine> {
   readonly summary: Promise<StatementSummary>;

@@ -26,18 +26,24 @@ function once<Y, S>(run: () => AsyncGenerator<Y, S, undefined>) {
     if (started) throw new Error('a parsed statement can be iterated only once');
     started = true;
     const gen = run();
+    let ended = false;
     try {
       for (;;) {
         const step = await gen.next();
         if (step.done) {
+          ended = true;
           settle.resolve(step.value);
           return;
         }
         yield step.value;
       }
     } catch (err) {
+      ended = true;
       settle.reject(err);
       throw err;
+    } finally {
+      // A reader that stops early (a failed COPY) lets the parser close its file.
+      if (!ended) await gen.return(undefined as S);
     }
   }
   return { summary, steps };
