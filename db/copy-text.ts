@@ -8,7 +8,7 @@ export type CopyValue = string | null;
 
 // Rows are sent to the server in chunks of about this many bytes: small enough to stay in V8's young
 // generation (chunks of 20,000 joined rows, ~10 MB, made the garbage collector the biggest cost of a
-// 1M-line load). PGlite runs one COPY statement per chunk, so it gets bigger ones.
+// 1M-line load). PGlite runs one COPY statement per run of chunks of about PGLITE_COPY_CHUNK_BYTES.
 export const COPY_CHUNK_BYTES = 64 * 1024;
 export const PGLITE_COPY_CHUNK_BYTES = 8 * 1024 * 1024;
 

@@ -81,11 +81,15 @@ function copySql(table: string, columns: readonly string[], source: string, form
   return `COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM ${source} WITH (FORMAT ${format})`;
 }
 
-/** The COPY entry points over the one each backend implements, `copyFromBatches`. */
+/** The COPY entry points over the one each backend implements, `copyFromEncoded`. */
 abstract class CopyingTx implements Tx {
   abstract query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  abstract copyFromBatches<T>(table: string, columns: readonly string[], batches: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, toLine: (item: T) => string, format?: CopyFormat): Promise<number>;
   abstract copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format?: CopyFormat): Promise<void>;
+  async copyFromBatches<T>(table: string, columns: readonly string[], batches: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
+    const counter = { n: 0 };
+    await this.copyFromEncoded(table, columns, copyChunks(batches, toLine, counter, COPY_CHUNK_BYTES), format);
+    return counter.n;
+  }
   copyFromItems<T>(table: string, columns: readonly string[], items: AsyncIterable<T> | Iterable<T>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
     return this.copyFromBatches(table, columns, batchesOf(items), toLine, format);
   }
@@ -112,12 +116,6 @@ class PgTx extends CopyingTx {
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const res = await this.client.query(sql, params as unknown[]);
     return res.rows as T[];
-  }
-  async copyFromBatches<T>(table: string, columns: readonly string[], batches: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
-    const counter = { n: 0 };
-    const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN', format)));
-    await pipeline(Readable.from(copyChunks(batches, toLine, counter, COPY_CHUNK_BYTES)), stream);
-    return counter.n;
   }
   async copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format: CopyFormat = 'csv'): Promise<void> {
     const stream = this.client.query(copyFromStdin(copySql(table, columns, 'STDIN', format)));
@@ -178,16 +176,9 @@ class PgliteTx extends CopyingTx {
     const res = await this.db.query<T>(sql, params as unknown[]);
     return res.rows;
   }
-  async copyFromBatches<T>(table: string, columns: readonly string[], batches: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
-    // PGlite has no COPY FROM STDIN; it reads '/dev/blob'. One COPY per chunk keeps memory bounded.
-    const counter = { n: 0 };
-    for await (const chunk of copyChunks(batches, toLine, counter, PGLITE_COPY_CHUNK_BYTES)) {
-      await this.db.query(copySql(table, columns, `'/dev/blob'`, format), [], { blob: new Blob([chunk as Buffer<ArrayBuffer>]) });
-    }
-    return counter.n;
-  }
   async copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format: CopyFormat = 'csv'): Promise<void> {
-    // Small chunks gathered into one COPY per ~8 MB: every chunk ends with a whole line, so any run of them does.
+    // PGlite has no COPY FROM STDIN; it reads '/dev/blob'. Chunks are gathered into one COPY per ~8 MB,
+    // which keeps memory bounded: every chunk ends with a whole line, so any run of them does.
     let parts: Uint8Array<ArrayBuffer>[] = [];
     let bytes = 0;
     const flush = async () => {
@@ -203,7 +194,6 @@ class PgliteTx extends CopyingTx {
     }
     await flush();
   }
-
 }
 
 async function openPglite(dataDir: string | null): Promise<Database> {
