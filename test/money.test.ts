@@ -48,6 +48,34 @@ describe('DecimalSum', () => {
     expect(s.value().toFixed()).toBe('100000000000025.0936167881');
   });
 
+  it('stays exact past 2⁵³ and with sixteen whole digits or ten decimals', () => {
+    const s = new DecimalSum();
+    const big = '999999999999999.999999999'; // 15 whole digits, 9 decimals: the widest the fast path takes
+    for (let i = 0; i < 1000; i++) s.add(big);
+    s.add('-1234567890123456.5'); // 16 whole digits
+    s.add('0.0000000001'); // 10 decimals
+    s.add('-0.000000001');
+    const expected = new Decimal(big).times(1000).minus('1234567890123456.5').plus('0.0000000001').minus('0.000000001');
+    expect(s.value().toFixed()).toBe(expected.toFixed());
+    expect(s.value().toFixed()).toBe('998765432109876543.4999989991');
+  });
+
+  it('agrees with Decimal over many mixed numerals (seeded)', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const s = new DecimalSum();
+    let expected = new Decimal(0);
+    for (let i = 0; i < 5000; i++) {
+      const whole = String(next() % 10 ** (1 + (next() % 12)));
+      const decimals = next() % 10;
+      const fraction = decimals === 0 ? '' : '.' + String(next()).padStart(10, '0').slice(0, decimals);
+      const text = (next() % 3 === 0 ? '-' : '') + whole + fraction;
+      s.add(text);
+      expected = expected.plus(text);
+    }
+    expect(s.value().toFixed()).toBe(expected.toFixed());
+  });
+
   it('is zero until something that is not zero is added, and takes computed Decimals too', () => {
     const s = new DecimalSum();
     s.add('0.00');
