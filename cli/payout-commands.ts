@@ -5,8 +5,8 @@ import { UsageError } from '../core/errors.js';
 import { isIsoDate } from '../core/time.js';
 import { withDatabase } from './with-database.js';
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../parsers/contract.js';
-import { reconcilePayouts, type PayoutReportRow } from '../reconcile/payouts/index.js';
-import { loadBankStatement, type LoadedBankStatement } from '../storage/bank-statements.js';
+import type { PayoutReportRow } from '../reconcile/payouts/index.js';
+import type { LoadedBankStatement } from '../storage/bank-statements.js';
 
 function dateOption(name: string, value: string | undefined): string | null {
   if (value === undefined) return null;
@@ -51,6 +51,7 @@ export function registerPayoutCommands(program: Command, config: Config): void {
     .option('--accept-control-total-mismatch', 'load a statement whose balances disagree with its entries (recorded, not hidden)')
     .option('--accept-missing-balance', 'load a statement that states no opening or closing balance')
     .action(async (opts: { file: string; acceptControlTotalMismatch?: boolean; acceptMissingBalance?: boolean }) => {
+      const { loadBankStatement } = await import('../storage/bank-statements.js');
       await withDatabase(config, async (db) => {
         const r = await loadBankStatement(db, {
           path: opts.file,
@@ -79,6 +80,7 @@ export function registerPayoutCommands(program: Command, config: Config): void {
       const to = dateOption('--to', opts.to);
       const asOf = dateOption('--as-of', opts.asOf);
       const out = resolve(opts.out ?? `${config.reportsDir}/payouts`);
+      const { reconcilePayouts } = await import('../reconcile/payouts/index.js');
       await withDatabase(config, async (db) => {
         const r = await reconcilePayouts(db, { providers, from, to, asOf, out });
         process.stdout.write(formatPayoutTable(r.rows));

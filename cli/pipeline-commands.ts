@@ -6,14 +6,7 @@ import { isIsoDate } from '../core/time.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateLatest } from '../db/migrate.js';
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../parsers/contract.js';
-import { runDay, type StepDeps } from '../jobs/steps.js';
-import { backfillExitStatus, enqueueBackfill, formatBackfillSummary, progressSink, waitForBackfill } from '../jobs/queue/backfill.js';
-import { startDashboard } from '../jobs/queue/dashboard.js';
-import { FlowEnqueuer } from '../jobs/queue/flow.js';
-import { configuredProviders } from '../jobs/queue/providers.js';
-import { openQueue, queueSettings, redisConnection } from '../jobs/queue/queues.js';
-import { DAILY_SCHEDULES, registerSchedules, startEmbeddedScheduler } from '../jobs/queue/scheduler.js';
-import { runWorkerUntilSignal } from '../jobs/queue/worker.js';
+import type { StepDeps } from '../jobs/steps.js';
 import { formatRunSummary } from './format.js';
 
 /**
@@ -22,6 +15,16 @@ import { formatRunSummary } from './format.js';
  * rejected (bad command line, or — for run and backfill — the only failed days failed on a rejected
  * statement), 1 any other failure.
  */
+
+// Each command imports the pipeline's modules when it runs: the queue (bullmq, ioredis, Bull Board) and
+// the provider clients are most of a second of module loading that the other commands should not pay.
+const queueModules = async () => {
+  const [queues, flow, backfill, providers, scheduler] = await Promise.all([
+    import('../jobs/queue/queues.js'), import('../jobs/queue/flow.js'), import('../jobs/queue/backfill.js'),
+    import('../jobs/queue/providers.js'), import('../jobs/queue/scheduler.js'),
+  ]);
+  return { ...queues, ...flow, ...backfill, ...providers, ...scheduler };
+};
 
 /** Some days failed (exit status 1 through the CLI's error mapping). */
 export class PipelineFailedError extends ReconError {}
@@ -79,6 +82,7 @@ export function registerPipelineCommands(program: Command, config: Config): Comm
     .action(async (opts: { date: string; provider?: ProviderId[] }) => {
       if (!isIsoDate(opts.date)) throw new UsageError(`--date ${JSON.stringify(opts.date)} is not a YYYY-MM-DD date`);
       const log = createLogger({ level: logLevel('info') });
+      const [{ configuredProviders }, { runDay }] = await Promise.all([import('../jobs/queue/providers.js'), import('../jobs/steps.js')]);
       const deps0 = { env: process.env };
       const { providers, skipped } = configuredProviders(deps0, opts.provider ?? []);
       for (const s of skipped) log.info('run.provider-skipped', { provider: s.provider, reason: s.reason });
@@ -117,6 +121,7 @@ export function registerPipelineCommands(program: Command, config: Config): Comm
     .option('--request-id <id>', 'name this backfill request: the same id enqueued again is a no-op (default: a new id, so days already done run again)')
     .option('--timeout <seconds>', 'with --wait: give up waiting after this long (exit 1)', positiveInt('--timeout'))
     .action(async (opts: { from: string; to: string; provider?: ProviderId[]; wait?: boolean; requestId?: string; timeout?: number }) => {
+      const { queueSettings, redisConnection, openQueue, FlowEnqueuer, enqueueBackfill, waitForBackfill, progressSink, formatBackfillSummary, backfillExitStatus } = await queueModules();
       const settings = queueSettings(process.env);
       const connection = redisConnection(settings);
       const queue = openQueue(settings, connection);
@@ -156,6 +161,7 @@ export function registerPipelineCommands(program: Command, config: Config): Comm
     .option('--name <name>', 'worker name in Bull Board and logs (default $RECON_WORKER_NAME or host-pid)')
     .action(async (opts: { concurrency?: number; name?: string }) => {
       const log = createLogger({ level: logLevel('info') });
+      const { runWorkerUntilSignal } = await import('../jobs/queue/worker.js');
       await runWorkerUntilSignal({
         config,
         env: process.env,
@@ -173,6 +179,7 @@ export function registerPipelineCommands(program: Command, config: Config): Comm
     .addOption(new Option('--run-now', 'with --embedded: run the due and missed days at start too'))
     .action(async (opts: { provider?: ProviderId[]; embedded?: boolean; runNow?: boolean }) => {
       const log = createLogger({ level: logLevel('info') });
+      const { configuredProviders, startEmbeddedScheduler, DAILY_SCHEDULES, queueSettings, redisConnection, openQueue, registerSchedules } = await queueModules();
       if (opts.embedded) {
         const { providers, skipped } = configuredProviders({ env: process.env }, opts.provider ?? []);
         for (const s of skipped) log.info('scheduler.provider-skipped', { provider: s.provider, reason: s.reason });
@@ -205,6 +212,7 @@ export function registerPipelineCommands(program: Command, config: Config): Comm
     .option('--read-only', 'no retry/clean/remove buttons')
     .action(async (opts: { port: number; host: string; readOnly?: boolean }) => {
       const log = createLogger({ level: logLevel('info') });
+      const [{ queueSettings, redisConnection, openQueue }, { startDashboard }] = await Promise.all([queueModules(), import('../jobs/queue/dashboard.js')]);
       const settings = queueSettings(process.env);
       const connection = redisConnection(settings);
       const queue = openQueue(settings, connection);

@@ -3,20 +3,17 @@ import { loadConfig, type Config } from '../core/config.js';
 import { isInputRejected, ReconError, UsageError } from '../core/errors.js';
 import { createLogger, redact, registerSecrets } from '../core/logger.js';
 import { isIsoDate } from '../core/time.js';
-import { fetcherFromEnv } from '../fetch/registry.js';
-import { fetchStatement } from '../jobs/fetch-statement.js';
-import { retryPolicyFromEnv } from '../fetch/retry.js';
 import { withDatabase } from './with-database.js';
-import { importLedger } from '../ledger/import.js';
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../parsers/contract.js';
-import { reconcileStatements } from '../jobs/reconcile-statement.js';
-import { runDemo } from '../jobs/demo.js';
 import { EXCEPTION_STATUSES, exceptionHistory, listExceptions, resolveException } from '../reconcile/exceptions.js';
 import { formatRunSummary } from './format.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerPayoutCommands } from './payout-commands.js';
 import { registerReportCommands } from './report-commands.js';
 import { resolve } from 'node:path';
+
+// Each command imports what it runs when it runs: loading every command's modules (the queue, the
+// provider clients, exceljs) took ~1 s of each command's start.
 
 /** The log level from RECON_LOG_LEVEL, else the command's default. */
 function logLevel(fallback: 'info' | 'warn' | 'error'): 'info' | 'warn' | 'error' {
@@ -55,7 +52,11 @@ export function buildProgram(config: Config = loadConfig()): Command {
     .addOption(new Option('--accept-missing-footers', 'load a statement that ends after its lines without the footers a complete report has'))
     .action(async (opts: { provider: string; statement: string[]; ledger: string; out: string; date?: string; fees?: string; rules?: string; acceptControlTotalMismatch?: boolean; acceptMissingFooters?: boolean }) => {
       const provider = providerOption(opts.provider);
+      // Loads while the database opens and migrates.
+      const loading = import('../jobs/reconcile-statement.js');
+      loading.catch(() => undefined); // awaited below
       await withDatabase(config, async (db) => {
+        const { reconcileStatements } = await loading;
         const result = await reconcileStatements(db, {
           provider,
           statements: opts.statement,
@@ -80,6 +81,9 @@ export function buildProgram(config: Config = loadConfig()): Command {
     .action(async (opts: { provider: string; date: string; file?: string[] }) => {
       const provider = providerOption(opts.provider);
       if (!isIsoDate(opts.date)) throw new UsageError(`--date ${JSON.stringify(opts.date)} is not a YYYY-MM-DD date`);
+      const [{ fetcherFromEnv }, { fetchStatement }, { retryPolicyFromEnv }] = await Promise.all([
+        import('../fetch/registry.js'), import('../jobs/fetch-statement.js'), import('../fetch/retry.js'),
+      ]);
       const configured = fetcherFromEnv(provider, process.env, { files: opts.file ?? [] });
       registerSecrets(configured.secrets);
       const log = createLogger({ scope: { provider, account: configured.account, date: opts.date } });
@@ -106,6 +110,7 @@ export function buildProgram(config: Config = loadConfig()): Command {
     .description('load or update ledger rows from a CSV (idempotent by ledger_id)')
     .requiredOption('--file <ledger.csv>', 'ledger export (see CONTRACT.md)')
     .action(async (opts: { file: string }) => {
+      const { importLedger } = await import('../ledger/import.js');
       await withDatabase(config, async (db) => {
         const r = await importLedger(db, opts.file);
         process.stdout.write(`${r.file}: ${r.rows} rows (${r.inserted} new, ${r.updated} updated, ${r.unchanged} unchanged)\n`);
@@ -159,6 +164,7 @@ export function buildProgram(config: Config = loadConfig()): Command {
     .action(async (opts: { out?: string }) => {
       const demoConfig = { ...config, reportsDir: opts.out ? resolve(opts.out) : config.reportsDir };
       const log = createLogger({ level: logLevel('warn') });
+      const { runDemo } = await import('../jobs/demo.js');
       await withDatabase(demoConfig, async (db) => {
         const result = await runDemo(db, { config: demoConfig, log, workDir: demoConfig.home });
         process.stdout.write(`ledger: ${result.ledger.rows} rows from ${result.ledger.file}\n`);

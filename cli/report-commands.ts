@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { formatAmount, isKnownCurrency, type Decimal } from '../core/money/index.js';
-import { isIsoDate } from '../core/time.js';
+import { daysInRange, isIsoDate } from '../core/time.js';
 import { withDatabase } from './with-database.js';
 import { isProviderId, PROVIDER_IDS } from '../parsers/contract.js';
 import { loadFeeSchedules } from '../reconcile/fees/index.js';
-import { writeFeeReport, PERIOD_GROUPINGS, type PeriodGrouping } from '../reports/fees-report/index.js';
-import { daysInRange, writeDayWorkbook } from '../reports/workbook/index.js';
+// The report writers (exceljs) load when a report command runs, not at every command's start.
+import { PERIOD_GROUPINGS, type PeriodGrouping } from '../reports/fees-report/compare.js';
 
 function dateOption(name: string, value: string): string {
   if (!isIsoDate(value)) throw new UsageError(`${name} ${JSON.stringify(value)} is not a YYYY-MM-DD date`);
@@ -44,6 +44,7 @@ export function registerReportCommands(program: Command, config: Config): void {
         if (!isProviderId(p)) throw new UsageError(`--provider ${JSON.stringify(p)} is not one of ${PROVIDER_IDS.join(', ')}`);
       }
       const reportsDir = resolve(opts.out ?? config.reportsDir);
+      const { writeDayWorkbook } = await import('../reports/workbook/day-workbook.js');
       await withDatabase(config, async (db) => {
         let written = 0;
         for (const date of daysInRange(range.from, range.to)) {
@@ -76,6 +77,7 @@ export function registerReportCommands(program: Command, config: Config): void {
       if (!feesFile) throw new UsageError('--fees <schedule.json> is required (or set RECON_FEES_FILE)');
       const fees = await loadFeeSchedules(feesFile);
       const out = resolve(opts.out ?? `${config.reportsDir}/fees/${range.from}_${range.to}`);
+      const { writeFeeReport } = await import('../reports/fees-report/index.js');
       await withDatabase(config, async (db) => {
         const r = await writeFeeReport(db, { ...range, fees, out, by: opts.by as PeriodGrouping, includeAdhoc: opts.dailyOnly !== true });
         const unpriced = r.comparison.rows.reduce((n, row) => n + row.unpricedCount, 0);

@@ -134,3 +134,11 @@ export function localDate(instant: Date, timeZone: string): string {
   const dtf = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   return dtf.format(instant);
 }
+
+/** Every day from `from` to `to` inclusive (`YYYY-MM-DD`). */
+export function daysInRange(from: string, to: string): string[] {
+  const out: string[] = [];
+  const end = Date.parse(`${to}T00:00:00Z`);
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}

@@ -1,9 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { PGlite } from '@electric-sql/pglite';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { COPY_CHUNK_BYTES, PGLITE_COPY_CHUNK_BYTES, copyChunks, copyCsvRow, type CopyFormat, type CopyValue } from './copy-text.js';
@@ -198,6 +196,8 @@ class PgliteTx extends CopyingTx {
 
 async function openPglite(dataDir: string | null): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // Loaded only for the embedded database: a command on a PostgreSQL server does not pay for them.
+  const [{ PGlite }, { default: ClientPgLite }] = await Promise.all([import('@electric-sql/pglite'), import('knex-pglite')]);
   // int8 as text, like node-postgres: ids never pass through a JS number.
   const pglite = new PGlite({ ...(dataDir ? { dataDir } : {}), parsers: { 20: (v: string) => v } });
   await pglite.waitReady;

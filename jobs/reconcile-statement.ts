@@ -8,7 +8,7 @@ import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { loadMatchRules } from '../reconcile/rules.js';
 import { prepareAdhocLedger } from '../reconcile/match.js';
 import { adhocRunDate, reconcileRun, reconcileRunIn, type RunRequest, type RunSummary } from '../reconcile/run.js';
-import { writeRunReports } from '../reports/write-run-reports.js';
+import { prefetchWorkbookWriter, writeRunReports } from '../reports/write-run-reports.js';
 import { loadStatement, type LoadedStatement } from '../storage/statements.js';
 
 export interface ReconcileRequest {
@@ -120,6 +120,7 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
         throw err;
       }
       const loaded = await loading;
+      prefetchWorkbookWriter(); // loads while the server matches, on the core the matching leaves idle
       const run = await reconcileRunIn(tx, runRequest(loaded, imported), { ledgerPrepared: early !== null });
       return { statements: loaded, ledger: imported, summary: run };
     }));

@@ -7,7 +7,18 @@ import { discrepancyRows, timingRows } from './discrepancy-rows.js';
 import { writeDiscrepanciesCsv } from './discrepancies-csv.js';
 import { feeCheckRows, feeRows } from './fee-rows.js';
 import { writeSummaryJson } from './summary-json.js';
-import { writeWorkbook } from './workbook.js';
+
+/**
+ * The workbook writer loads exceljs, ~0.3 s of module loading that a command which writes no workbook
+ * should not pay, and that a run can pay while the database matches: `prefetchWorkbookWriter` starts it.
+ */
+let workbookWriter: Promise<typeof import('./workbook/run-workbook.js')> | undefined;
+const loadWorkbookWriter = () => (workbookWriter ??= import('./workbook/run-workbook.js'));
+
+/** Starts loading the workbook writer now, while the caller waits on something else; a failure shows when it is used. */
+export function prefetchWorkbookWriter(): void {
+  loadWorkbookWriter().catch(() => undefined);
+}
 
 export interface RunReportFiles {
   discrepancies: string;
@@ -46,6 +57,7 @@ export async function writeRunReports(db: Database, summary: RunSummary, stateme
     } else {
       await writeSummaryJson(tmp(files.summary), summary);
     }
+    const { writeWorkbook } = await loadWorkbookWriter();
     await writeWorkbook(tmp(files.workbook), {
       summary,
       discrepancies: rows,

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { StatementFormatError, WrongDocumentError } from '../../core/errors.js';
 import { Decimal, ZERO, isKnownCurrency, minorUnits, parseDecimal, type Decimal as DecimalT } from '../../core/money/index.js';
 import { parseNaiveTime } from '../../core/time.js';
@@ -103,6 +103,8 @@ function cellText(value: ExcelJS.CellValue): string {
 }
 
 async function* xlsxRows(path: string, sheet: { name: string | null }): AsyncGenerator<Row> {
+  // exceljs loads only for an XLSX report: every parser is registered at each command's start.
+  const { default: ExcelJS } = await import('exceljs');
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
     sharedStrings: 'cache',
     styles: 'cache',

@@ -10,6 +10,7 @@ import {
   type DayDiscrepancyRow, type DayFeeRow, type DayRun, type DayTimingRow, type OpenAgeRow, type PayoutRow, type SummaryRow,
 } from './day-data.js';
 import { Decimal } from '../../core/money/index.js';
+import { daysInRange } from '../../core/time.js';
 
 export const DAY_SHEETS = ['Summary', 'Discrepancies', 'Pending', 'Cleared', 'Payouts', 'Fees'] as const;
 
@@ -298,13 +299,6 @@ export async function writeDayWorkbook(db: Sql, options: DayWorkbookOptions): Pr
   return result;
 }
 
-/** Every day from `from` to `to` inclusive (`YYYY-MM-DD`). */
-export function daysInRange(from: string, to: string): string[] {
-  const out: string[] = [];
-  const end = Date.parse(`${to}T00:00:00Z`);
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
-  return out;
-}
 
 /** `recon report day --date D [--to D2]`: the day workbooks of every day of the range. */
 export async function writeDayWorkbooks(db: Sql, options: Omit<DayWorkbookOptions, 'date'> & { from: string; to: string }): Promise<DayWorkbookFiles[]> {
