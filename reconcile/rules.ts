@@ -115,8 +115,12 @@ async function recordPairs(tx: Tx, runId: string, rule: MatchRule, table: string
   );
   const pairs: RulePairs = { rule: rule.id, table, oneToOne, ...c };
   if (c.pairs === 0) return { pairs, pools };
+  // In line order: both of matches' btree indexes then grow at their right edge (a ledger's rows come in
+  // about the statement's order). A hash join too large for memory hands out its pairs batch by batch,
+  // and inserting them in that order sent each index across its whole range once per batch: 46 s for
+  // 10M pairs against 36 s sorted (sort included). Pairs already in order sort in one pass.
   await tx.query(
-    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no) SELECT $1, sid, lid, $2, group_no FROM ${table}`,
+    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no) SELECT $1, sid, lid, $2, group_no FROM ${table} ORDER BY sid`,
     [runId, rule.id],
   );
   const next: Pools = { s: `pool_s${seq}`, l: `pool_l${seq}` };
