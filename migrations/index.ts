@@ -15,6 +15,7 @@ import * as runFeeChecks from './20261126020000_run_fee_checks.js';
 import * as hashStatementProviderTxn from './20261126030000_hash_statement_provider_txn.js';
 import * as matchesByRunBrin from './20261126040000_matches_by_run_brin.js';
 import * as statementExtraAsJson from './20261126050000_statement_extra_as_json.js';
+import * as indexPaymentsByProviderId from './20261126060000_index_payments_by_provider_id.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -39,6 +40,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261126030000_hash_statement_provider_txn', hashStatementProviderTxn],
   ['20261126040000_matches_by_run_brin', matchesByRunBrin],
   ['20261126050000_statement_extra_as_json', statementExtraAsJson],
+  ['20261126060000_index_payments_by_provider_id', indexPaymentsByProviderId],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */
