@@ -8,6 +8,7 @@ import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { loadMatchRules } from '../reconcile/rules.js';
 import { prepareAdhocLedger } from '../reconcile/match.js';
 import { adhocRunDate, reconcileRun, reconcileRunIn, type RunRequest, type RunSummary } from '../reconcile/run.js';
+import { feeRows, lineTypesOf, type FeeRow } from '../reports/fee-rows.js';
 import { prefetchWorkbookWriter, writeRunReports } from '../reports/write-run-reports.js';
 import { loadStatement, type LoadedStatement } from '../storage/statements.js';
 
@@ -96,6 +97,7 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
   let statements: LoadedStatement[];
   let ledger: LedgerImportResult;
   let summary: RunSummary;
+  let chargedFees: Promise<FeeRow[]> | undefined;
   if (db.kind === 'postgres') {
     // The ledger is imported while the statements load (two connections: the server takes both COPYs
     // while this thread parses). The import and the run share one transaction, which goes on only once
@@ -120,8 +122,15 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
         throw err;
       }
       const loaded = await loading;
-      prefetchWorkbookWriter(); // loads while the server matches, on the core the matching leaves idle
-      const run = await reconcileRunIn(tx, runRequest(loaded, imported), { ledgerPrepared: early !== null });
+      // The matching keeps one core busy; beside it, this process loads the workbook writer and another
+      // connection reads what the reports need of the statements alone (committed by now).
+      prefetchWorkbookWriter();
+      const charged = feeRows(db, loaded.map((s) => s.id));
+      const lineTypes = charged.then(lineTypesOf);
+      // Awaited by the summary and the reports; a run that fails before them must not leave a rejection unhandled.
+      lineTypes.catch(() => undefined);
+      chargedFees = charged;
+      const run = await reconcileRunIn(tx, runRequest(loaded, imported), { ledgerPrepared: early !== null, lineTypes });
       return { statements: loaded, ledger: imported, summary: run };
     }));
   } else {
@@ -130,6 +139,6 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
     ledger = await importLedger(db, req.ledger);
     summary = await reconcileRun(db, runRequest(statements, ledger));
   }
-  const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out);
+  const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out, chargedFees ? { fees: await chargedFees } : {});
   return { summary, statements, ledger, files };
 }

@@ -34,12 +34,23 @@ export interface RunRequest {
   rules?: readonly MatchRule[];
 }
 
-/** The run's figures, read from its scratch tables and results (inside the run's transaction). */
+/** How many lines of the run's statements have a type, in type order. */
+export interface LineTypeCount {
+  type: string;
+  n: number;
+}
+
+/**
+ * The run's figures, read from its scratch tables and results (inside the run's transaction).
+ * `known.lineTypes`: the statements' line counts by type, when the caller reads them elsewhere (its
+ * statements are committed, so another connection can count them while this one matches).
+ */
 export async function summarise(
   tx: Tx,
   runId: string,
   req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>,
   outcome: MatchOutcome,
+  known: { lineTypes?: Promise<LineTypeCount[]> } = {},
 ): Promise<RunSummary> {
   // Each line of the run is one row of `rs` (lines that are not payments, refunds or chargebacks are
   // counted from the statement), paired by at most one rule: the rules counted what they paired.
@@ -49,10 +60,12 @@ export async function summarise(
     `SELECT kind, count(*)::int AS n FROM discrepancies WHERE run_id = $1 GROUP BY kind`,
     [runId],
   );
-  const types = await tx.query<{ type: string; n: number }>(
-    `SELECT type, count(*)::int AS n FROM statement_lines WHERE statement_file_id = ANY($1::bigint[]) GROUP BY type ORDER BY type`,
-    [req.statementFileIds],
-  );
+  const types = known.lineTypes
+    ? await known.lineTypes
+    : await tx.query<LineTypeCount>(
+        `SELECT type, count(*)::int AS n FROM statement_lines WHERE statement_file_id = ANY($1::bigint[]) GROUP BY type ORDER BY type`,
+        [req.statementFileIds],
+      );
   const statementLines = types.reduce((n, t) => n + t.n, 0);
   // The ledger side counts the run's own rows: those due in it, and earlier or later ones it paired.
   const ownLedger = `NOT l.carried AND (l.due_date IS NOT NULL OR ${pairedIn('l', 'ul')})`;
@@ -113,8 +126,9 @@ export const adhocRunDate = (req: Pick<RunRequest, 'billDate' | 'period'>): stri
 /**
  * The same inside the caller's transaction. `ledgerPrepared`: the ledger side was made beforehand in
  * this transaction (`prepareAdhocLedger`, for the request's provider, import, period and day).
+ * `lineTypes`: as for `summarise`.
  */
-export async function reconcileRunIn(tx: Tx, req: RunRequest, opts: { ledgerPrepared?: boolean } = {}): Promise<RunSummary> {
+export async function reconcileRunIn(tx: Tx, req: RunRequest, opts: { ledgerPrepared?: boolean; lineTypes?: Promise<LineTypeCount[]> } = {}): Promise<RunSummary> {
   const [run] = await tx.query<{ id: string }>(
     `INSERT INTO recon_runs (provider, kind, bill_date, period_start, period_end, ledger_import_id)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
@@ -136,8 +150,8 @@ export async function reconcileRunIn(tx: Tx, req: RunRequest, opts: { ledgerPrep
     ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
     ...(req.rules ? { rules: req.rules } : {}),
   };
-  const outcome = await matchRun(tx, scope, opts);
-  const summary = await summarise(tx, runId, req, outcome);
+  const outcome = await matchRun(tx, scope, { ledgerPrepared: opts.ledgerPrepared === true });
+  const summary = await summarise(tx, runId, req, outcome, opts.lineTypes ? { lineTypes: opts.lineTypes } : {});
   await tx.query(`UPDATE recon_runs SET status = 'completed', finished_at = now(), summary = $2 WHERE id = $1`, [runId, JSON.stringify(summary)]);
   return summary;
 }

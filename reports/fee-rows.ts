@@ -32,6 +32,13 @@ export async function feeRows(db: Sql, statementFileIds: string[]): Promise<FeeR
   );
 }
 
+/** Line counts by type, from the fee rows (which group every line of the statements). */
+export function lineTypesOf(rows: readonly FeeRow[]): Array<{ type: string; n: number }> {
+  const byType = new Map<string, number>();
+  for (const r of rows) byType.set(r.type, (byType.get(r.type) ?? 0) + r.lines);
+  return [...byType].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([type, n]) => ({ type, n }));
+}
+
 /**
  * Statement fees against the fees the ledger expected, over paired rows whose ledger fee is given: as
  * the run computed them, or (runs from before it did) from its matches.

@@ -5,7 +5,7 @@ import { removeAbandonedTemps, tempPathFor } from '../core/atomic-files.js';
 import type { RunSummary } from '../reconcile/run.js';
 import { discrepancyRows, timingRows } from './discrepancy-rows.js';
 import { writeDiscrepanciesCsv } from './discrepancies-csv.js';
-import { feeCheckRows, feeRows } from './fee-rows.js';
+import { feeCheckRows, feeRows, type FeeRow } from './fee-rows.js';
 import { writeSummaryJson } from './summary-json.js';
 
 /**
@@ -33,8 +33,15 @@ export interface RunReportFiles {
  * a daily run, pending.csv and cleared.csv. Each goes through a temporary name and all are renamed
  * into place only once every one is written, so a reader never sees half a report or a mix of runs.
  * A daily run's summary.json leaves out the run id, so that rerunning a day gives identical files.
+ * `opts.fees`: the statements' fee rows (`feeRows`), when the caller has read them already.
  */
-export async function writeRunReports(db: Database, summary: RunSummary, statementFileIds: string[], out: string, opts: { daily?: boolean } = {}): Promise<RunReportFiles> {
+export async function writeRunReports(
+  db: Database,
+  summary: RunSummary,
+  statementFileIds: string[],
+  out: string,
+  opts: { daily?: boolean; fees?: FeeRow[] } = {},
+): Promise<RunReportFiles> {
   const dir = resolve(out);
   await mkdir(dir, { recursive: true });
   const rows = await discrepancyRows(db, summary.run_id);
@@ -61,7 +68,7 @@ export async function writeRunReports(db: Database, summary: RunSummary, stateme
     await writeWorkbook(tmp(files.workbook), {
       summary,
       discrepancies: rows,
-      fees: await feeRows(db, statementFileIds),
+      fees: opts.fees ?? (await feeRows(db, statementFileIds)),
       feeChecks: await feeCheckRows(db, summary.run_id),
     });
     for (const p of all) await rename(tmp(p), p);

@@ -100,7 +100,7 @@ describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
     ]);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({
-      provider: 'wechatpay', statement_lines: 9, matched: 9,
+      provider: 'wechatpay', statement_lines: 9, matched: 9, statement_lines_by_type: { payment: 7, refund: 2 },
       totals: { CNY: { statement_gross: '302.51', statement_fee: '1.81006', statement_net: '300.69994' } },
     });
   });
