@@ -122,15 +122,23 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
         throw err;
       }
       const loaded = await loading;
-      // The matching keeps one core busy; beside it, this process loads the workbook writer and another
-      // connection reads what the reports need of the statements alone (committed by now).
+      // The matching keeps one core busy. Beside it, this process loads the workbook writer and, once the
+      // run has made its scratch tables (at 10M, the two scans of the statements side by side took as long
+      // as one after the other), another connection reads what the reports need of the committed
+      // statements alone.
       prefetchWorkbookWriter();
-      const charged = feeRows(db, loaded.map((s) => s.id));
-      const lineTypes = charged.then(lineTypesOf);
-      // Awaited by the summary and the reports; a run that fails before them must not leave a rejection unhandled.
-      lineTypes.catch(() => undefined);
-      chargedFees = charged;
-      const run = await reconcileRunIn(tx, runRequest(loaded, imported), { ledgerPrepared: early !== null, lineTypes });
+      const readCharged = () => {
+        if (!chargedFees) {
+          chargedFees = feeRows(db, loaded.map((s) => s.id));
+          chargedFees.catch(() => undefined); // awaited by the summary and the reports
+        }
+        return chargedFees;
+      };
+      const run = await reconcileRunIn(tx, runRequest(loaded, imported), {
+        ledgerPrepared: early !== null,
+        onCandidates: () => void readCharged(),
+        lineTypes: () => readCharged().then(lineTypesOf),
+      });
       return { statements: loaded, ledger: imported, summary: run };
     }));
   } else {

@@ -235,7 +235,12 @@ export function pairedIn(alias: string, pool: 'us' | 'ul'): string {
  * Matches a run inside the caller's transaction. `ledgerPrepared`: `prepareAdhocLedger` already made the
  * ledger side in this transaction, for the same provider, import, period and day.
  */
-export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared?: boolean } = {}): Promise<MatchOutcome> {
+/**
+ * `opts.onCandidates` is called once the run has read what it needs of `statement_lines` (its scratch
+ * tables are made): from then on, another connection can scan the statements without the two scans
+ * slowing each other down.
+ */
+export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared?: boolean; onCandidates?: () => void } = {}): Promise<MatchOutcome> {
   const { runId } = scope;
   // The rules are set operations (hash joins and aggregates) over fresh statistics: both sides are
   // analysed once made.
@@ -251,6 +256,7 @@ export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared
   const feeCheck = scope.feeSchedules !== undefined && scope.feeSchedules.length > 0;
   if (feeCheck) await computeExpectedFees(tx, scope.feeSchedules!);
   await tx.query(`ANALYZE rs`);
+  opts.onCandidates?.();
 
   // 2–3. The rules, in priority order (reconcile/rules.ts), each on what earlier rules left unpaired.
   // Every rule is a set operation over the whole run; inside the transaction the planner cannot see

@@ -50,7 +50,7 @@ export async function summarise(
   runId: string,
   req: Pick<RunRequest, 'provider' | 'statementFileIds' | 'period'>,
   outcome: MatchOutcome,
-  known: { lineTypes?: Promise<LineTypeCount[]> } = {},
+  known: { lineTypes?: () => Promise<LineTypeCount[]> } = {},
 ): Promise<RunSummary> {
   // Each line of the run is one row of `rs` (lines that are not payments, refunds or chargebacks are
   // counted from the statement), paired by at most one rule: the rules counted what they paired.
@@ -61,7 +61,7 @@ export async function summarise(
     [runId],
   );
   const types = known.lineTypes
-    ? await known.lineTypes
+    ? await known.lineTypes()
     : await tx.query<LineTypeCount>(
         `SELECT type, count(*)::int AS n FROM statement_lines WHERE statement_file_id = ANY($1::bigint[]) GROUP BY type ORDER BY type`,
         [req.statementFileIds],
@@ -126,9 +126,13 @@ export const adhocRunDate = (req: Pick<RunRequest, 'billDate' | 'period'>): stri
 /**
  * The same inside the caller's transaction. `ledgerPrepared`: the ledger side was made beforehand in
  * this transaction (`prepareAdhocLedger`, for the request's provider, import, period and day).
- * `lineTypes`: as for `summarise`.
+ * `onCandidates`: as for `matchRun`; `lineTypes`: as for `summarise`.
  */
-export async function reconcileRunIn(tx: Tx, req: RunRequest, opts: { ledgerPrepared?: boolean; lineTypes?: Promise<LineTypeCount[]> } = {}): Promise<RunSummary> {
+export async function reconcileRunIn(
+  tx: Tx,
+  req: RunRequest,
+  opts: { ledgerPrepared?: boolean; onCandidates?: () => void; lineTypes?: () => Promise<LineTypeCount[]> } = {},
+): Promise<RunSummary> {
   const [run] = await tx.query<{ id: string }>(
     `INSERT INTO recon_runs (provider, kind, bill_date, period_start, period_end, ledger_import_id)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
@@ -150,7 +154,7 @@ export async function reconcileRunIn(tx: Tx, req: RunRequest, opts: { ledgerPrep
     ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
     ...(req.rules ? { rules: req.rules } : {}),
   };
-  const outcome = await matchRun(tx, scope, { ledgerPrepared: opts.ledgerPrepared === true });
+  const outcome = await matchRun(tx, scope, { ledgerPrepared: opts.ledgerPrepared === true, ...(opts.onCandidates ? { onCandidates: opts.onCandidates } : {}) });
   const summary = await summarise(tx, runId, req, outcome, opts.lineTypes ? { lineTypes: opts.lineTypes } : {});
   await tx.query(`UPDATE recon_runs SET status = 'completed', finished_at = now(), summary = $2 WHERE id = $1`, [runId, JSON.stringify(summary)]);
   return summary;
