@@ -233,12 +233,9 @@ export function pairedIn(alias: string, pool: 'us' | 'ul'): string {
 
 /**
  * Matches a run inside the caller's transaction. `ledgerPrepared`: `prepareAdhocLedger` already made the
- * ledger side in this transaction, for the same provider, import, period and day.
- */
-/**
- * `opts.onCandidates` is called once the run has read what it needs of `statement_lines` (its scratch
- * tables are made): from then on, another connection can scan the statements without the two scans
- * slowing each other down.
+ * ledger side in this transaction, for the same provider, import, period and day. `onCandidates` is
+ * called once the run has read what it needs of `statement_lines` (its scratch tables are made): from
+ * then on, another connection can scan the statements without the two scans slowing each other down.
  */
 export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared?: boolean; onCandidates?: () => void } = {}): Promise<MatchOutcome> {
   const { runId } = scope;

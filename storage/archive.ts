@@ -58,7 +58,7 @@ export async function archiveOriginal(archiveDir: string, provider: string, path
         const bytes = chunk as Buffer;
         hash.update(bytes);
         sizeBytes += bytes.length;
-        // The hash runs on this thread while the write is in flight.
+        // The stream reads the next chunk while this one is hashed and written.
         for (let at = 0; at < bytes.length; ) at += (await out.write(bytes, at)).bytesWritten;
       }
     } finally {

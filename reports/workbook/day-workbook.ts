@@ -299,7 +299,6 @@ export async function writeDayWorkbook(db: Sql, options: DayWorkbookOptions): Pr
   return result;
 }
 
-
 /** `recon report day --date D [--to D2]`: the day workbooks of every day of the range. */
 export async function writeDayWorkbooks(db: Sql, options: Omit<DayWorkbookOptions, 'date'> & { from: string; to: string }): Promise<DayWorkbookFiles[]> {
   const out: DayWorkbookFiles[] = [];
