@@ -41,32 +41,56 @@ function difference(r: Raw): string {
 
 /** A run's discrepancies as report rows: amounts as canonical decimal strings, empty for a missing side. */
 export async function discrepancyRows(db: Sql, runId: string): Promise<DiscrepancyRow[]> {
-  const raws = await db.query<Raw>(
-    `SELECT d.kind, d.provider, d.type, d.provider_txn_id, d.order_id, d.currency,
-            d.statement_amount::text, d.ledger_amount::text, d.statement_fee::text, d.ledger_fee::text,
-            d.ledger_id, d.ledger_currency, f.original_name AS statement_file, sl.source_member, sl.source_line,
-            sl.occurred_at, le.booked_at, x.id::text AS exception_id, x.status, x.note,
-            d.fee_basis, d.expected_fee::text, d.fee_rule,
-            (SELECT p.rule || ': ' || CASE WHEN d.kind = 'missing_in_ledger' THEN 'ledger row ' || pl.ledger_id
-                                           ELSE 'statement line ' || coalesce(ps.provider_txn_id, ps.merchant_ref, '') END
-                    || ' (difference ' || trim_scale(p.amount_difference)::text || ')'
-               FROM match_proposals p
-               JOIN ledger_entries pl ON pl.id = p.ledger_entry_id JOIN statement_lines ps ON ps.id = p.statement_line_id
-              WHERE p.run_id = d.run_id
-                AND ((d.kind = 'missing_in_ledger' AND p.statement_line_id = d.statement_line_id)
-                  OR (d.kind = 'missing_in_statement' AND p.ledger_entry_id = d.ledger_entry_id))
-              LIMIT 1) AS proposal
-       FROM discrepancies d
-       JOIN recon_runs r ON r.id = d.run_id
-       LEFT JOIN exceptions x ON x.provider = d.provider AND x.account = coalesce(r.account, '') AND x.identity = ${DISCREPANCY_IDENTITY_SQL}
-       LEFT JOIN statement_lines sl ON sl.id = d.statement_line_id
-       LEFT JOIN statement_files f ON f.id = sl.statement_file_id
-       LEFT JOIN ledger_entries le ON le.id = d.ledger_entry_id
-      WHERE d.run_id = $1
-      ORDER BY d.ord`,
-    [runId],
-  );
-  return raws.map(toRow);
+  const out: DiscrepancyRow[] = [];
+  for await (const page of discrepancyRowPages(db, runId)) for (const row of page) out.push(row);
+  return out;
+}
+
+/** A run's discrepancies are read this many at a time by `discrepancyRowPages`. */
+export const DISCREPANCY_PAGE_ROWS = 5_000;
+
+/**
+ * The same, a page at a time (by `ord`, the run's unique order): reports stream a run's discrepancies in
+ * bounded memory however many it has (a day whose ledger export is missing has one per line).
+ */
+export async function* discrepancyRowPages(db: Sql, runId: string, pageRows = DISCREPANCY_PAGE_ROWS): AsyncGenerator<DiscrepancyRow[]> {
+  // `ord` counts from 1.
+  for (let after = 0; ; ) {
+    const raws = await db.query<Raw & { ord: number }>(
+      `SELECT d.ord, d.kind, d.provider, d.type, d.provider_txn_id, d.order_id, d.currency,
+              d.statement_amount::text, d.ledger_amount::text, d.statement_fee::text, d.ledger_fee::text,
+              d.ledger_id, d.ledger_currency, f.original_name AS statement_file, sl.source_member, sl.source_line,
+              sl.occurred_at, le.booked_at, x.id::text AS exception_id, x.status, x.note,
+              d.fee_basis, d.expected_fee::text, d.fee_rule,
+              (SELECT p.rule || ': ' || CASE WHEN d.kind = 'missing_in_ledger' THEN 'ledger row ' || pl.ledger_id
+                                             ELSE 'statement line ' || coalesce(ps.provider_txn_id, ps.merchant_ref, '') END
+                      || ' (difference ' || trim_scale(p.amount_difference)::text || ')'
+                 FROM match_proposals p
+                 JOIN ledger_entries pl ON pl.id = p.ledger_entry_id JOIN statement_lines ps ON ps.id = p.statement_line_id
+                WHERE p.run_id = d.run_id
+                  AND ((d.kind = 'missing_in_ledger' AND p.statement_line_id = d.statement_line_id)
+                    OR (d.kind = 'missing_in_statement' AND p.ledger_entry_id = d.ledger_entry_id))
+                LIMIT 1) AS proposal
+         FROM discrepancies d
+         JOIN recon_runs r ON r.id = d.run_id
+         LEFT JOIN exceptions x ON x.provider = d.provider AND x.account = coalesce(r.account, '') AND x.identity = ${DISCREPANCY_IDENTITY_SQL}
+         LEFT JOIN statement_lines sl ON sl.id = d.statement_line_id
+         LEFT JOIN statement_files f ON f.id = sl.statement_file_id
+         LEFT JOIN ledger_entries le ON le.id = d.ledger_entry_id
+        WHERE d.run_id = $1 AND d.ord > $2
+        ORDER BY d.ord
+        LIMIT $3`,
+      [runId, after, pageRows],
+    );
+    if (raws.length > 0) yield raws.map(toRow);
+    if (raws.length < pageRows) return;
+    after = raws[raws.length - 1]!.ord;
+  }
+}
+
+/** Every row of pages, one at a time. */
+export async function* rowsOf<T>(pages: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const page of pages) yield* page;
 }
 
 /** A raw row (amounts as numeric text, ids, sides' references) as a report row. */

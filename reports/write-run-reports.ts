@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import { removeAbandonedTemps, tempPathFor } from '../core/atomic-files.js';
 import type { RunSummary } from '../reconcile/run.js';
-import { discrepancyRows, timingRows } from './discrepancy-rows.js';
+import { discrepancyRowPages, rowsOf, timingRows } from './discrepancy-rows.js';
 import { writeDiscrepanciesCsv } from './discrepancies-csv.js';
 import { feeCheckRows, feeRows, type FeeRow } from './fee-rows.js';
 import { writeSummaryJson } from './summary-json.js';
@@ -44,7 +44,8 @@ export async function writeRunReports(
 ): Promise<RunReportFiles> {
   const dir = resolve(out);
   await mkdir(dir, { recursive: true });
-  const rows = await discrepancyRows(db, summary.run_id);
+  // Read twice, a page at a time (the CSV, then the workbook): never the whole run in memory.
+  const rows = () => rowsOf(discrepancyRowPages(db, summary.run_id));
   const files: RunReportFiles = {
     discrepancies: join(dir, 'discrepancies.csv'),
     summary: join(dir, 'summary.json'),
@@ -55,7 +56,7 @@ export async function writeRunReports(
   const tmp = tempPathFor;
   const all = Object.values(files) as string[];
   try {
-    await writeDiscrepanciesCsv(tmp(files.discrepancies), rows);
+    await writeDiscrepanciesCsv(tmp(files.discrepancies), rows());
     if (opts.daily) {
       const { run_id: _runId, ...stable } = summary;
       await writeSummaryJson(tmp(files.summary), stable);
@@ -67,7 +68,7 @@ export async function writeRunReports(
     const { writeWorkbook } = await loadWorkbookWriter();
     await writeWorkbook(tmp(files.workbook), {
       summary,
-      discrepancies: rows,
+      discrepancies: rows(),
       fees: opts.fees ?? (await feeRows(db, statementFileIds)),
       feeChecks: await feeCheckRows(db, summary.run_id),
     });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLedger } from '../ledger/import.js';
 import { reconcileRun, type RunSummary } from '../reconcile/run.js';
-import { discrepancyRows, type DiscrepancyRow } from '../reports/discrepancy-rows.js';
+import { discrepancyRowPages, discrepancyRows, rowsOf, type DiscrepancyRow } from '../reports/discrepancy-rows.js';
 import { feeCheckRows } from '../reports/fee-rows.js';
 import { loadStatement } from '../storage/statements.js';
 import type { ProviderId } from '../parsers/contract.js';
@@ -37,6 +37,25 @@ describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
     return { summary, rows: await discrepancyRows(t.db, summary.run_id) };
   }
   const brief = (rows: DiscrepancyRow[]) => rows.map((r) => [r.kind, r.provider_txn_id, r.order_id, r.statement_amount, r.ledger_amount, r.statement_fee, r.ledger_fee, r.ledger_id]);
+
+  it('reads a run\'s discrepancies a page at a time, in the same order as all at once', async () => {
+    const { summary, rows } = await run('wechatpay', [
+      { type: 'payment', txn: 'P1', ref: 'PO1', gross: '10.00' },
+      { type: 'payment', txn: 'P2', ref: 'PO2', gross: '20.00' },
+      { type: 'payment', txn: 'P3', ref: 'PO3', gross: '30.00' },
+    ], [
+      [`p4-${n}`, 'wechatpay', 'payment', 'PO4', 'P4', '40.00', '', 'CNY', IN_DAY],
+      [`p5-${n}`, 'wechatpay', 'payment', 'PO5', 'P5', '50.00', '', 'CNY', IN_DAY],
+    ]);
+    expect(rows.map((r) => r.order_id)).toEqual(['PO1', 'PO2', 'PO3', 'PO4', 'PO5']);
+    const pages: DiscrepancyRow[][] = [];
+    for await (const page of discrepancyRowPages(t.db, summary.run_id, 2)) pages.push(page);
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(pages.flat()).toEqual(rows);
+    const streamed: DiscrepancyRow[] = [];
+    for await (const row of rowsOf(discrepancyRowPages(t.db, summary.run_id, 5))) streamed.push(row);
+    expect(streamed).toEqual(rows);
+  });
 
   it('pairs by provider id and compares decimals exactly (0.60 equals 0.60000)', async () => {
     const { summary, rows } = await run('wechatpay', [

@@ -11,10 +11,16 @@ const boldRow = (sheet: ExcelJS.Worksheet, names: readonly string[]): void => {
 
 export interface WorkbookInput {
   summary: RunSummary;
-  discrepancies: DiscrepancyRow[];
+  /** The rows of discrepancies.csv, in its order; a stream is taken as it comes. */
+  discrepancies: AsyncIterable<DiscrepancyRow> | Iterable<DiscrepancyRow>;
   fees: FeeRow[];
   feeChecks: FeeCheckRow[];
+  /** Rows the Discrepancies sheet holds at most (default: as many as Excel opens, one kept for the note). */
+  maxDiscrepancyRows?: number;
 }
+
+/** Excel opens at most 1,048,576 rows a sheet: the header, the rows, and a last one saying where the rest are. */
+export const XLSX_MAX_DISCREPANCY_ROWS = 1_048_576 - 2;
 
 /**
  * reconciliation.xlsx: Summary, Discrepancies (the CSV's rows) and Fees. Text cells are always written
@@ -62,10 +68,19 @@ export async function writeWorkbook(path: string, input: WorkbookInput): Promise
     c.width = AMOUNT_COLUMNS.has(name) ? 16 : name.endsWith('_id') || name === 'order_id' ? 30 : 18;
     if (!AMOUNT_COLUMNS.has(name)) c.numFmt = '@';
   });
-  for (const r of input.discrepancies) {
+  const max = input.maxDiscrepancyRows ?? XLSX_MAX_DISCREPANCY_ROWS;
+  let written = 0;
+  for await (const r of input.discrepancies) {
+    if (written === max) {
+      // The CSV has every row; a workbook past Excel's limit would not open at all.
+      const total = Object.values(summary.discrepancies).reduce((n, k) => n + k, 0);
+      d.addRow([`… the sheet stops at ${max} rows; all ${total} are in discrepancies.csv`]).commit();
+      break;
+    }
     const row = d.addRow([]);
     discrepancyCells(row, r);
     row.commit();
+    written += 1;
   }
   d.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: DISCREPANCY_COLUMNS.length } };
 
