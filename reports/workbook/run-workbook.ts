@@ -59,6 +59,10 @@ export async function writeWorkbook(path: string, input: WorkbookInput): Promise
     amountCell(row.getCell(5), t.ledger_amount, ccy);
   }
 
+  // The zip takes one sheet at a time: a sheet left open holds every later sheet's rows in memory
+  // (a million discrepancy rows grew the process past 850 MB before the Summary sheet was committed first).
+  s.commit();
+
   // A streamed sheet takes its frozen header view when it is created.
   const frozenHeader = { views: [{ state: 'frozen' as const, ySplit: 1 }] };
   const d = wb.addWorksheet('Discrepancies', frozenHeader);
@@ -83,6 +87,7 @@ export async function writeWorkbook(path: string, input: WorkbookInput): Promise
     written += 1;
   }
   d.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: DISCREPANCY_COLUMNS.length } };
+  d.commit();
 
   const f = wb.addWorksheet('Fees', frozenHeader);
   boldRow(f, ['currency', 'type', 'payment_method', 'wallet', 'lines', 'gross', 'fee', 'net', 'effective_rate']);
