@@ -114,9 +114,15 @@ export interface DayOutcome {
 /** Where a day's flow stands: done when its root completed, failed when any step failed for good. */
 export async function dayOutcome(queue: Queue, key: DayKey, generation: string): Promise<DayOutcome> {
   const jobs = await flowJobs(queue, key, generation);
-  for (const { step, job } of jobs) {
-    const state = await job.getState();
-    if (state === 'failed') return { key, state: 'failed', failedStep: step, reason: job.failedReason };
+  for (const [i, { job }] of jobs.entries()) {
+    if ((await job.getState()) !== 'failed') continue;
+    // These copies were read before their states: a step that failed since has its reason only in a fresh
+    // copy, and its parent fails right after it (a backfill once reported "reconcile: failed" for a
+    // failed fetch). Read the steps up to this one again, leaf first, and report the first that failed.
+    for (const { step } of jobs.slice(0, i + 1)) {
+      const fresh = await queue.getJob(stepJobId(step, key, generation));
+      if (fresh && (await fresh.getState()) === 'failed') return { key, state: 'failed', failedStep: step, reason: fresh.failedReason };
+    }
   }
   const root = jobs.find((j) => j.step === ROOT_STEP);
   if (root && (await root.job.getState()) === 'completed') return { key, state: 'done' };
