@@ -31,28 +31,40 @@ function archivePathFor(archiveDir: string, provider: string, sha256: string): {
   return { dir, target: join(dir, sha256) };
 }
 
-/** Moves a verified temporary copy into place, unless the same content is already there. */
-async function settle(tmp: string, target: string, expected: string): Promise<void> {
-  const check = await hashFile(tmp);
-  if (check.sha256 !== expected) throw new Error(`archive copy ${tmp} does not match its sha256`);
-  await rename(tmp, target);
+/**
+ * Puts a copy in the archive: `fill` writes the temporary copy and returns the sha256 of exactly the bytes
+ * it wrote; the copy then takes its place under that hash, or is dropped when the same content is already
+ * there. The copy is not read back: a read right after the write comes from the page cache and proves
+ * nothing the write's own result does not.
+ */
+async function keep(archiveDir: string, provider: string, fill: (tmp: string) => Promise<string>): Promise<{ sha256: string; archivePath: string }> {
+  await mkdir(archiveDir, { recursive: true });
+  // In the archive itself, so that a rename puts the copy in place.
+  const tmp = join(archiveDir, `.incoming.${provider}.${process.pid}.${randomUUID()}.tmp`);
+  try {
+    const sha256 = await fill(tmp);
+    const { dir, target } = archivePathFor(archiveDir, provider, sha256);
+    await mkdir(dir, { recursive: true });
+    if (await stat(target).catch(() => undefined)) await rm(tmp, { force: true });
+    else await rename(tmp, target);
+    return { sha256, archivePath: target };
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**
  * Keeps the original bytes of a statement before anything parses them: `<archive>/<provider>/<xx>/<sha256>`
  * (content-addressed, so the same file is stored once and a corrected file lands beside the first).
- * One read: each chunk is hashed and written to a temporary copy, which takes its place once the whole
- * file is in; the copy holds exactly the bytes hashed. Hashing the original, copying it and hashing the
- * copy again took three passes (1.2–1.5 s of a 272 MB bill before its parse could start), and the check
- * read the copy back from the page cache, which proves nothing the write's own result does not.
+ * One read: each chunk is hashed and written to the temporary copy. Hashing the original, copying it and
+ * hashing the copy again took three passes (1.2–2.0 s of a 272 MB bill before its parse could start).
  */
 export async function archiveOriginal(archiveDir: string, provider: string, path: string): Promise<ArchivedFile> {
-  await mkdir(archiveDir, { recursive: true });
-  const tmp = join(archiveDir, `.incoming.${provider}.${process.pid}.${randomUUID()}.tmp`);
-  const hash = createHash('sha256');
   let sizeBytes = 0;
-  const out = await open(tmp, 'w');
-  try {
+  const kept = await keep(archiveDir, provider, async (tmp) => {
+    const hash = createHash('sha256');
+    const out = await open(tmp, 'w');
     try {
       for await (const chunk of createReadStream(path, { highWaterMark: HASH_CHUNK_BYTES })) {
         const bytes = chunk as Buffer;
@@ -64,29 +76,16 @@ export async function archiveOriginal(archiveDir: string, provider: string, path
     } finally {
       await out.close();
     }
-    const sha256 = hash.digest('hex');
-    const written = (await stat(tmp)).size;
-    if (written !== sizeBytes) throw new Error(`archive copy ${tmp} has ${written} bytes, not the ${sizeBytes} read`);
-    const { dir, target } = archivePathFor(archiveDir, provider, sha256);
-    await mkdir(dir, { recursive: true });
-    if (await stat(target).catch(() => undefined)) await rm(tmp, { force: true });
-    else await rename(tmp, target);
-    return { sha256, sizeBytes, archivePath: target, originalName: basename(path) };
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+    return hash.digest('hex');
+  });
+  return { ...kept, sizeBytes, originalName: basename(path) };
 }
 
 /** The same, for bytes that arrived over the network. */
 export async function archiveBytes(archiveDir: string, provider: string, name: string, bytes: Buffer): Promise<ArchivedFile> {
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const { dir, target } = archivePathFor(archiveDir, provider, sha256);
-  await mkdir(dir, { recursive: true });
-  if (!(await stat(target).catch(() => undefined))) {
-    const tmp = `${target}.${process.pid}.tmp`;
+  const kept = await keep(archiveDir, provider, async (tmp) => {
     await writeFile(tmp, bytes);
-    await settle(tmp, target, sha256);
-  }
-  return { sha256, sizeBytes: bytes.length, archivePath: target, originalName: name };
+    return createHash('sha256').update(bytes).digest('hex');
+  });
+  return { ...kept, sizeBytes: bytes.length, originalName: name };
 }
