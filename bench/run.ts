@@ -297,7 +297,7 @@ function phasesOf(entries: LogEntry[], run: ChildRun): { phases: Phases; timelin
   const iRun = find(/INSERT INTO recon_runs/);
   // With --date the ledger's transaction goes on to make the ledger side of the matching while the
   // statement loads, then runs the matching itself: the ledger is loaded at its COPY's end.
-  const iLedgerSide = find(/^CREATE TEMP TABLE rl /, iCopyL, pidL);
+  const iLedgerSide = find(/^CREATE (?:TEMP|UNLOGGED) TABLE rl /, iCopyL, pidL);
   const ledgerSide = iLedgerSide >= 0 && (iRun < 0 || iLedgerSide < iRun)
     ? entries.slice(iLedgerSide, iRun < 0 ? undefined : iRun).filter((e) => e.pid === pidL && !/^(INSERT INTO recon_runs|COMMIT)/.test(e.text))
     : [];

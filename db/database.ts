@@ -37,6 +37,12 @@ export interface Tx extends Sql {
    * with a whole line. The producer counts the rows.
    */
   copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format?: CopyFormat): Promise<void>;
+  /**
+   * Runs `fn` inside the transaction just before it commits (in the order given; not on rollback): for
+   * work that must not outlive the transaction but cannot be left to ON COMMIT, such as dropping tables
+   * that are not temporary.
+   */
+  beforeCommit(fn: () => Promise<void>): void;
 }
 
 /**
@@ -81,6 +87,14 @@ function copySql(table: string, columns: readonly string[], source: string, form
 
 /** The COPY entry points over the one each backend implements, `copyFromEncoded`. */
 abstract class CopyingTx implements Tx {
+  private readonly commitHooks: Array<() => Promise<void>> = [];
+  beforeCommit(fn: () => Promise<void>): void {
+    this.commitHooks.push(fn);
+  }
+  /** The transaction's body ran to its end: what waits for the commit runs now. */
+  async finish(): Promise<void> {
+    for (const fn of this.commitHooks.splice(0)) await fn();
+  }
   abstract query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   abstract copyFromEncoded(table: string, columns: readonly string[], chunks: AsyncIterable<Uint8Array>, format?: CopyFormat): Promise<void>;
   async copyFromBatches<T>(table: string, columns: readonly string[], batches: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, toLine: (item: T) => string, format: CopyFormat = 'csv'): Promise<number> {
@@ -144,7 +158,9 @@ async function openPostgres(url: string): Promise<Database> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn(new PgTx(client));
+        const tx = new PgTx(client);
+        const result = await fn(tx);
+        await tx.finish();
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -211,7 +227,12 @@ async function openPglite(dataDir: string | null): Promise<Database> {
       return res.rows;
     },
     async transaction<T>(fn: (tx: Tx) => Promise<T>) {
-      return pglite.transaction(async (tx) => fn(new PgliteTx(tx as unknown as PgliteLike)));
+      return pglite.transaction(async (raw) => {
+        const tx = new PgliteTx(raw as unknown as PgliteLike);
+        const result = await fn(tx);
+        await tx.finish();
+        return result;
+      });
     },
     async close() {
       if (closed) return;

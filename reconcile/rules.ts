@@ -66,7 +66,7 @@ export interface Pools {
 /** What a pairing rule recorded: its pairs table, and how many lines and rows it paired. */
 export interface RulePairs {
   rule: string;
-  /** Temp table: sid, lid, group_no, and both sides' measures (s_type, gross, s_fee, s_ccy, original, original_ccy, amount, l_fee, l_ccy). */
+  /** Scratch table: sid, lid, group_no, and both sides' measures (s_type, gross, s_fee, s_ccy, original, original_ccy, amount, l_fee, l_ccy). */
   table: string;
   oneToOne: boolean;
   pairs: number;
@@ -83,23 +83,55 @@ const S_MEASURES = `s.gross, s.fee AS s_fee, s.currency AS s_ccy, s.original_amo
 const L_MEASURES = `l.signed_amount AS amount, l.fee AS l_fee, l.currency AS l_ccy`;
 const PAIR_COLUMNS = `su.gross, su.s_fee, su.s_ccy, su.original, su.original_ccy, su.s_type, lu.amount, lu.l_fee, lu.l_ccy`;
 
-/**
- * Candidates of a rule, with how many share their key on their side. For the provider id, `key_rows`
- * (rows of the run sharing the line's copy key, counted when the scratch table was made) settles most
- * lines at once: a line alone under its key is alone under its provider id, and every line sharing a
- * provider id shares its copy key, so only those few are counted again.
- */
+/** A rule's candidates on one side, unpaired and naming the key, with `filter` and the columns `more` added. */
+function sideRows(alias: 's' | 'l', table: string, col: string, more: string, filter: string): string {
+  const [unpaired, measures] = alias === 's' ? [UNPAIRED_S, S_MEASURES] : [UNPAIRED_L, L_MEASURES];
+  return `SELECT ${alias}.id, ${alias}.type, ${alias}.${col} AS k, ${measures}, ${more} FROM ${table} ${alias}
+           WHERE ${unpaired} AND ${alias}.${col} IS NOT NULL AND ${alias}.type = ANY($1::text[])${filter}`;
+}
+
+/** The same, with `n`: how many candidates on that side share the line's type and key. */
+const countedRows = (alias: 's' | 'l', table: string, col: string, filter = ''): string =>
+  sideRows(alias, table, col, `count(*) OVER (PARTITION BY ${alias}.type, ${alias}.${col}) AS n`, filter);
+
+/** Candidates of a rule, `su` and `lu`, with how many share their key on their side (`n`). */
 function candidates(key: MatchKey, pools: Pools): string {
   const { s: sk, l: lk } = COLUMNS[key];
-  const side = (alias: 's' | 'l', table: string, col: string, unpaired: string, measures: string) => {
-    const base = `FROM ${table} ${alias} WHERE ${unpaired} AND ${alias}.${col} IS NOT NULL AND ${alias}.type = ANY($1::text[])`;
-    const counted = (filter: string) => `SELECT ${alias}.id, ${alias}.type, ${alias}.${col} AS k, ${measures}, count(*) OVER (PARTITION BY ${alias}.type, ${alias}.${col}) AS n ${base}${filter}`;
-    if (key !== 'txn') return counted('');
-    return `SELECT ${alias}.id, ${alias}.type, ${alias}.${col} AS k, ${measures}, 1::bigint AS n ${base} AND ${alias}.key_rows = 1
-            UNION ALL ${counted(` AND ${alias}.key_rows > 1`)}`;
-  };
-  return `su AS (${side('s', pools.s, sk, UNPAIRED_S, S_MEASURES)}),
-          lu AS (${side('l', pools.l, lk, UNPAIRED_L, L_MEASURES)})`;
+  return `su AS (${countedRows('s', pools.s, sk)}),
+          lu AS (${countedRows('l', pools.l, lk)})`;
+}
+
+/**
+ * A 1:1 rule's pairs into `table`: a line and a row alone under their type and key on each side. For the
+ * provider id, `key_rows` (rows of the run sharing the line's copy key, counted when the scratch table was
+ * made) settles most lines at once: a line alone under its key is alone under its provider id, and every
+ * line sharing a provider id shares its copy key, so only those few (`_sm`, `_lm`) are counted again.
+ * The pairs of two lone candidates, nearly all of them, come from a join that PostgreSQL runs on every
+ * core: a window over a union of both kinds kept the whole join on one (1.6 s against 1.0 s at 1M), and
+ * the few counted again are tables, which a parallel plan can read where it cannot read a CTE.
+ */
+async function oneToOnePairs(tx: Tx, table: string, key: MatchKey, pools: Pools, types: string[]): Promise<void> {
+  const pair = (s: string, l: string, where: string) =>
+    `SELECT su.id AS sid, lu.id AS lid, su.id AS group_no, ${PAIR_COLUMNS} FROM ${s} su JOIN ${l} lu USING (type, k)${where}`;
+  if (key !== 'txn') {
+    await tx.query(`CREATE UNLOGGED TABLE ${table} AS WITH ${candidates(key, pools)} ${pair('su', 'lu', ' WHERE su.n = 1 AND lu.n = 1')}`, [types]);
+    return;
+  }
+  const { s: sk, l: lk } = COLUMNS[key];
+  for (const [alias, pool, col] of [['s', pools.s, sk], ['l', pools.l, lk]] as const) {
+    await tx.query(`CREATE UNLOGGED TABLE ${table}_${alias}m AS ${countedRows(alias, pool, col, ` AND ${alias}.key_rows > 1`)}`, [types]);
+    await tx.query(`ANALYZE ${table}_${alias}m`);
+  }
+  await tx.query(
+    `CREATE UNLOGGED TABLE ${table} AS
+     WITH s1 AS NOT MATERIALIZED (${sideRows('s', pools.s, sk, '1::bigint AS n', ' AND s.key_rows = 1')}),
+          l1 AS NOT MATERIALIZED (${sideRows('l', pools.l, lk, '1::bigint AS n', ' AND l.key_rows = 1')})
+     ${pair('s1', 'l1', '')}
+     UNION ALL ${pair(`${table}_sm`, 'l1', ' WHERE su.n = 1')}
+     UNION ALL ${pair('s1', `${table}_lm`, ' WHERE lu.n = 1')}
+     UNION ALL ${pair(`${table}_sm`, `${table}_lm`, ' WHERE su.n = 1 AND lu.n = 1')}`,
+    [types],
+  );
 }
 
 /**
@@ -147,17 +179,10 @@ export async function applyRule(tx: Tx, runId: string, rule: MatchRule, pools: P
   }
   const table = `pairs${seq}`;
   if (rule.shape === 'one_to_one') {
-    await tx.query(
-      `CREATE TEMP TABLE ${table} ON COMMIT DROP AS
-       WITH ${candidates(rule.key, pools)}
-       SELECT su.id AS sid, lu.id AS lid, su.id AS group_no, ${PAIR_COLUMNS}
-         FROM su JOIN lu USING (type, k)
-        WHERE su.n = 1 AND lu.n = 1`,
-      [types],
-    );
+    await oneToOnePairs(tx, table, rule.key, pools, types);
   } else {
     await tx.query(
-      `CREATE TEMP TABLE ${table} ON COMMIT DROP AS
+      `CREATE UNLOGGED TABLE ${table} AS
        WITH ${candidates(rule.key, pools)},
             g AS (SELECT su.type, su.k, min(su.id) AS group_no FROM su WHERE EXISTS (SELECT 1 FROM lu WHERE lu.type = su.type AND lu.k = su.k) GROUP BY su.type, su.k)
        SELECT su.id AS sid, lu.id AS lid, g.group_no, ${PAIR_COLUMNS}

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLedger } from '../ledger/import.js';
 import { reconcileRun, type RunSummary } from '../reconcile/run.js';
+import type { MatchRule } from '../reconcile/rules.js';
 import { discrepancyRowPages, discrepancyRows, rowsOf, type DiscrepancyRow } from '../reports/discrepancy-rows.js';
 import { feeCheckRows } from '../reports/fee-rows.js';
 import { loadStatement } from '../storage/statements.js';
@@ -69,6 +70,26 @@ describe.each(BACKENDS)('matching on $name', ({ fresh }) => {
     expect(summary.matched).toBe(2);
     expect(summary.matched_by_rule).toEqual({ 'exact:txn': 2 });
     expect(summary.totals.CNY).toEqual({ statement_gross: '70.00', statement_fee: '0.42', statement_net: '69.58', ledger_amount: '70.00' });
+  });
+
+  it('leaves no scratch tables behind, whether the run commits or fails', async () => {
+    const scratch = async () => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'recon_scratch_%'`))[0]!.n;
+    const { summary } = await run('wechatpay', [{ type: 'payment', txn: 'S1', ref: 'SO1', gross: '5.00' }], [
+      [`s1-${n}`, 'wechatpay', 'payment', 'SO1', 'S1', '5.00', '', 'CNY', IN_DAY],
+    ]);
+    expect(summary.matched).toBe(1);
+    expect(await scratch()).toBe(0);
+    // A run that fails after its scratch tables were made (its second rule names no key): the rollback takes them away.
+    const runs = async () => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM recon_runs`))[0]!.n;
+    const before = await runs();
+    const [file] = await t.db.query<{ id: string }>(`SELECT max(statement_file_id)::text AS id FROM recon_run_statements WHERE run_id = $1`, [summary.run_id]);
+    const rules = [{ id: 'exact:txn', shape: 'one_to_one', key: 'txn' }, { id: 'broken', shape: 'one_to_one', key: 'no such key' }] as unknown as MatchRule[];
+    await expect(reconcileRun(t.db, {
+      provider: 'wechatpay', kind: 'adhoc', statementFileIds: [file!.id], period: { start: new Date(PERIOD[0]), end: new Date(PERIOD[1]) },
+      billDate: '2026-11-24', ledgerImportId: null, rules,
+    })).rejects.toThrow();
+    expect(await scratch()).toBe(0);
+    expect(await runs()).toBe(before);
   });
 
   it('tells Alipay partial refunds of one trade apart by their refund request numbers', async () => {
