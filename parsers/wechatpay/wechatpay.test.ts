@@ -118,6 +118,16 @@ describe('wechatpay: fixture specifics', () => {
     expect(total(lines, 'fee').equals(d('0.672'))).toBe(true);
   });
 
+  it('keeps amount columns in extra only when they are not zero', async () => {
+    const { lines } = await parse(join(FIXTURES, 'all-bom-crlf.csv'));
+    const coupons = lines.map((l) => l.extra['代金券金额'] ?? null);
+    expect(coupons.filter((c) => c !== null)).toEqual(['5.00', '2.00']);
+    expect(lines[0]!.extra['订单金额']).toBe('100.00');
+    expect(lines[0]!.extra['代金券金额']).toBeUndefined();
+    expect(lines[0]!.extra['申请退款金额']).toBeUndefined();
+    expect(lines.find((l) => l.type === 'refund')!.extra['申请退款金额']).toBe('30.00');
+  });
+
   it('links several partial refunds to their payment and flags a refund still PROCESSING', async () => {
     const { lines } = await parse(join(FIXTURES, 'all-bom-crlf.csv'));
     const payment = lines[0]!;
