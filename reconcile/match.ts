@@ -2,7 +2,7 @@ import type { Tx } from '../db/database.js';
 import { computeExpectedFees } from './fee-check.js';
 import { applyRule, DEFAULT_RULES, type MatchRule, type Pools, type RulePairs } from './rules.js';
 import type { FeeSchedule } from './fees/index.js';
-import { planInParallel, useScratchSchema } from './scratch.js';
+import { createScratchTable, planInParallel } from './scratch.js';
 
 /**
  * Matching, set-based in SQL so that it holds at millions of lines. Everything runs inside the caller's
@@ -133,9 +133,8 @@ export type AdhocLedgerScope = Pick<AdhocScope, 'provider' | 'ledgerImportId' | 
  * ledger import's transaction while the statement still loads, when the run's day is known beforehand.
  */
 export async function prepareAdhocLedger(tx: Tx, scope: AdhocLedgerScope): Promise<void> {
-  await useScratchSchema(tx);
   await tx.query(
-    `CREATE UNLOGGED TABLE rl AS
+    `${await createScratchTable(tx, 'rl')} AS
      SELECT ${RL_COLUMNS}, false AS carried, NULL::date AS pending_since,
             CASE WHEN e.booked_at >= $3 AND e.booked_at < $4 THEN $5::date END AS due_date
        FROM ledger_entries e
@@ -147,9 +146,8 @@ export async function prepareAdhocLedger(tx: Tx, scope: AdhocLedgerScope): Promi
 }
 
 async function adhocStatementCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
-  await useScratchSchema(tx);
   await tx.query(
-    `CREATE UNLOGGED TABLE rs AS
+    `${await createScratchTable(tx, 'rs')} AS
      SELECT ${RS_COLUMNS}, false AS carried, NULL::date AS pending_since, $2::date AS due_date
        FROM statement_lines l
       WHERE l.statement_file_id = ANY($1::bigint[]) AND l.type IN ('payment', 'refund', 'chargeback')`,
@@ -167,9 +165,8 @@ async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
          SELECT 1 FROM matches m JOIN recon_runs r ON r.id = m.run_id
           WHERE m.${column} = ${alias}.id AND r.kind = 'daily' AND r.status = 'completed'
             AND r.provider = $1 AND r.bill_date < $2::date)`;
-  await useScratchSchema(tx);
   await tx.query(
-    `CREATE UNLOGGED TABLE rs AS
+    `${await createScratchTable(tx, 'rs')} AS
      WITH carried AS (
        SELECT statement_line_id AS id, pending_since, due_date FROM pending_items WHERE run_id = $3 AND side = 'statement'
      )
@@ -183,7 +180,7 @@ async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
     [scope.provider, scope.runDate, scope.previousRunId, scope.statementFileIds, cutoff, scope.nextDate],
   );
   await tx.query(
-    `CREATE UNLOGGED TABLE rl AS
+    `${await createScratchTable(tx, 'rl')} AS
      WITH carried AS (
        SELECT ledger_entry_id AS id, pending_since, due_date FROM pending_items WHERE run_id = $3 AND side = 'ledger'
      )

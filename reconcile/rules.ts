@@ -3,6 +3,7 @@ import type { Tx } from '../db/database.js';
 import { InputRejectedError } from '../core/errors.js';
 import { parseDecimal } from '../core/money/index.js';
 import { LEDGER_TYPES, type LedgerType } from '../parsers/contract.js';
+import { createScratchTable } from './scratch.js';
 
 /**
  * Matching rules, as data, applied in the order given; every match records the rule that made it.
@@ -114,16 +115,16 @@ async function oneToOnePairs(tx: Tx, table: string, key: MatchKey, pools: Pools,
   const pair = (s: string, l: string, where: string) =>
     `SELECT su.id AS sid, lu.id AS lid, su.id AS group_no, ${PAIR_COLUMNS} FROM ${s} su JOIN ${l} lu USING (type, k)${where}`;
   if (key !== 'txn') {
-    await tx.query(`CREATE UNLOGGED TABLE ${table} AS WITH ${candidates(key, pools)} ${pair('su', 'lu', ' WHERE su.n = 1 AND lu.n = 1')}`, [types]);
+    await tx.query(`${await createScratchTable(tx, table)} AS WITH ${candidates(key, pools)} ${pair('su', 'lu', ' WHERE su.n = 1 AND lu.n = 1')}`, [types]);
     return;
   }
   const { s: sk, l: lk } = COLUMNS[key];
   for (const [alias, pool, col] of [['s', pools.s, sk], ['l', pools.l, lk]] as const) {
-    await tx.query(`CREATE UNLOGGED TABLE ${table}_${alias}m AS ${countedRows(alias, pool, col, ` AND ${alias}.key_rows > 1`)}`, [types]);
+    await tx.query(`${await createScratchTable(tx, `${table}_${alias}m`)} AS ${countedRows(alias, pool, col, ` AND ${alias}.key_rows > 1`)}`, [types]);
     await tx.query(`ANALYZE ${table}_${alias}m`);
   }
   await tx.query(
-    `CREATE UNLOGGED TABLE ${table} AS
+    `${await createScratchTable(tx, table)} AS
      WITH s1 AS NOT MATERIALIZED (${sideRows('s', pools.s, sk, '1::bigint AS n', ' AND s.key_rows = 1')}),
           l1 AS NOT MATERIALIZED (${sideRows('l', pools.l, lk, '1::bigint AS n', ' AND l.key_rows = 1')})
      ${pair('s1', 'l1', '')}
@@ -182,7 +183,7 @@ export async function applyRule(tx: Tx, runId: string, rule: MatchRule, pools: P
     await oneToOnePairs(tx, table, rule.key, pools, types);
   } else {
     await tx.query(
-      `CREATE UNLOGGED TABLE ${table} AS
+      `${await createScratchTable(tx, table)} AS
        WITH ${candidates(rule.key, pools)},
             g AS (SELECT su.type, su.k, min(su.id) AS group_no FROM su WHERE EXISTS (SELECT 1 FROM lu WHERE lu.type = su.type AND lu.k = su.k) GROUP BY su.type, su.k)
        SELECT su.id AS sid, lu.id AS lid, g.group_no, ${PAIR_COLUMNS}
