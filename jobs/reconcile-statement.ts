@@ -74,10 +74,13 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
   const fees = req.feesFile ? await loadFeeSchedules(req.feesFile) : undefined;
   const rules = req.rulesFile ? loadMatchRules(req.rulesFile) : undefined;
 
+  // The first statement's archive copy and hash, done or failed: the ledger's import waits for it.
+  let firstArchived!: () => void;
+  const archivedFirst = new Promise<void>((resolve) => (firstArchived = resolve));
   const loadAll = async (): Promise<LoadedStatement[]> => {
     const loaded: LoadedStatement[] = [];
     for (const path of req.statements) {
-      loaded.push(await loadStatement(db, { parser, path, archiveDir: req.archiveDir, options: req.parseOptions ?? {} }));
+      loaded.push(await loadStatement(db, { parser, path, archiveDir: req.archiveDir, options: req.parseOptions ?? {}, onArchived: firstArchived }));
     }
     return loaded;
   };
@@ -110,6 +113,10 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
     ({ statements, ledger, summary } = await db.transaction(async (tx) => {
       let imported: LedgerImportResult;
       try {
+        // The statement is the longer load and its parse waits for its archive copy and hash: the ledger,
+        // which finishes well before it, starts once that is done instead of slowing it (2.6 GB hashed
+        // and copied beside the ledger's parse took 14 s at 10M, alone 7-10 s).
+        await archivedFirst;
         imported = await importLedgerIn(tx, req.ledger);
         if (early) {
           await prepareAdhocLedger(tx, {

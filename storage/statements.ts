@@ -101,10 +101,12 @@ export async function loadStatement(
     source?: string;
     /** The file's name as the provider delivered it, when `path` is not (an archived copy). */
     originalName?: string;
+    /** Called once the original bytes are kept (before the parse): work that can wait for it may start. */
+    onArchived?: () => void;
   },
 ): Promise<LoadedStatement> {
   const { parser, path } = args;
-  const archived = await archiveOriginal(args.archiveDir, parser.provider, path);
+  const archived = await archiveOriginal(args.archiveDir, parser.provider, path).finally(() => args.onArchived?.());
   if (args.originalName) archived.originalName = args.originalName;
   const base = { provider: parser.provider, ...archived };
 
