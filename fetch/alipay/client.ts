@@ -1,10 +1,10 @@
 import { UsageError } from '../../core/errors.js';
-import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { FetchContext, FetchRequest, FetchResult, StatementFetcher } from '../contract.js';
 import { FetchAuthError, FetchError, IntegrityError, SignatureError, StatementNotReadyError, TransientFetchError } from '../errors.js';
 import { httpCall } from '../http.js';
-import { ALIPAY_SIGN_TYPE, alipaySign, alipaySignContent, alipayVerify, loadPrivateKey, loadPublicKey, topLevelMembers } from './signing.js';
+import { loadPrivateKey, loadPublicKey, readKeyFile } from '../keys.js';
+import { ALIPAY_SIGN_TYPE, alipaySign, alipaySignContent, alipayVerify, topLevelMembers } from './signing.js';
 
 /**
  * Alipay statement download: `alipay.data.dataservice.bill.downloadurl.query` (OpenAPI v2, RSA2), then
@@ -274,22 +274,12 @@ export function createAlipayFetcher(options: AlipayFetcherOptions): StatementFet
 /** Re-export for tests and tools that build requests by hand. */
 export { alipaySignContent };
 
-function readEnvFile(env: NodeJS.ProcessEnv, name: string): string {
-  const path = env[name];
-  if (!path) throw new UsageError(`alipay: environment variable ${name} is not set`);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`alipay: cannot read the file named by ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
 /** Options from `ALIPAY_APP_ID`, `ALIPAY_PRIVATE_KEY_FILE`, `ALIPAY_PUBLIC_KEY_FILE`, `ALIPAY_GATEWAY`. */
 export function alipayOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AlipayFetcherOptions {
   const appId = env.ALIPAY_APP_ID;
   if (!appId) throw new UsageError('alipay: environment variable ALIPAY_APP_ID is not set');
-  const privateKeyPem = readEnvFile(env, 'ALIPAY_PRIVATE_KEY_FILE');
-  const alipayPublicKeyPem = readEnvFile(env, 'ALIPAY_PUBLIC_KEY_FILE');
+  const privateKeyPem = readKeyFile(env, 'ALIPAY_PRIVATE_KEY_FILE', 'alipay');
+  const alipayPublicKeyPem = readKeyFile(env, 'ALIPAY_PUBLIC_KEY_FILE', 'alipay');
   // Validate now, so a bad file is reported by variable name at start-up rather than mid-run.
   loadPrivateKey(privateKeyPem, 'ALIPAY_PRIVATE_KEY_FILE');
   loadPublicKey(alipayPublicKeyPem, 'ALIPAY_PUBLIC_KEY_FILE');

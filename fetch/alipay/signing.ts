@@ -1,5 +1,4 @@
-import { UsageError } from '../../core/errors.js';
-import { createPrivateKey, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
+import { createSign, createVerify, type KeyObject } from 'node:crypto';
 
 /**
  * Alipay OpenAPI v2 signing (RSA2), written with node:crypto rather than the official `alipay-sdk`
@@ -37,36 +36,6 @@ export function alipayVerify(content: string, signature: string, publicKey: KeyO
     return createVerify('RSA-SHA256').update(content, 'utf8').verify(publicKey, signature, 'base64');
   } catch {
     return false;
-  }
-}
-
-/**
- * Loads a private key given as PEM (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`) or, as Alipay's key
- * tool writes it, as the bare base64 body of either. The error names `label`, never the key text.
- */
-export function loadPrivateKey(text: string, label: string): KeyObject {
-  const trimmed = text.trim();
-  try {
-    if (trimmed.includes('-----BEGIN')) return createPrivateKey({ key: trimmed, format: 'pem' });
-    const der = Buffer.from(trimmed.replace(/\s+/g, ''), 'base64');
-    try {
-      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-    } catch {
-      return createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
-    }
-  } catch {
-    throw new UsageError(`${label}: not a readable RSA private key (PKCS#1 or PKCS#8 PEM expected)`);
-  }
-}
-
-/** Loads a public key given as PEM (SPKI `PUBLIC KEY`, PKCS#1 `RSA PUBLIC KEY`, or a certificate) or bare base64 SPKI. */
-export function loadPublicKey(text: string, label: string): KeyObject {
-  const trimmed = text.trim();
-  try {
-    if (trimmed.includes('-----BEGIN')) return createPublicKey({ key: trimmed, format: 'pem' });
-    return createPublicKey({ key: Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
-  } catch {
-    throw new UsageError(`${label}: not a readable RSA public key (PEM expected)`);
   }
 }
 

@@ -1,10 +1,9 @@
-import { UsageError } from '../../core/errors.js';
-import { createHash, createPrivateKey, createPublicKey, createSign, createVerify, randomBytes, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, createSign, createVerify, randomBytes, type KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { FetchContext, FetchRequest, FetchResult, StatementFetcher } from '../contract.js';
 import { FetchAuthError, FetchError, IntegrityError, SignatureError, StatementNotReadyError, TransientFetchError } from '../errors.js';
 import { httpCall } from '../http.js';
+import { loadPrivateKey, loadPublicKey, readKeyFile } from '../keys.js';
 import { retryAfterMs } from '../retry.js';
 
 /**
@@ -62,22 +61,6 @@ export interface WechatpayFetcherOptions {
   maxLinkRenewals?: number;
   /** Clock (ms since epoch) for request timestamps and the answer freshness check. */
   now?: () => number;
-}
-
-function loadPrivateKey(text: string, label: string): KeyObject {
-  try {
-    return createPrivateKey({ key: text.trim(), format: 'pem' });
-  } catch {
-    throw new UsageError(`${label}: not a readable RSA private key (PEM expected)`);
-  }
-}
-
-function loadPublicKey(text: string, label: string): KeyObject {
-  try {
-    return createPublicKey({ key: text.trim(), format: 'pem' });
-  } catch {
-    throw new UsageError(`${label}: not a readable public key or certificate (PEM expected)`);
-  }
 }
 
 /** The APIv3 string to sign: `METHOD\nCANONICAL_URL\nTIMESTAMP\nNONCE\nBODY\n`. */
@@ -246,23 +229,13 @@ export function createWechatpayFetcher(options: WechatpayFetcherOptions): Statem
   };
 }
 
-function readEnvFile(env: NodeJS.ProcessEnv, name: string): string {
-  const path = env[name];
-  if (!path) throw new Error(`wechatpay: environment variable ${name} is not set`);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`wechatpay: cannot read the file named by ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
 /** Options from `WECHATPAY_MCHID`, `WECHATPAY_SERIAL_NO`, `WECHATPAY_PRIVATE_KEY_FILE`, `WECHATPAY_PLATFORM_PUBLIC_KEY_FILE`, `WECHATPAY_BASE_URL`. */
 export function wechatpayOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WechatpayFetcherOptions {
   for (const name of ['WECHATPAY_MCHID', 'WECHATPAY_SERIAL_NO'] as const) {
     if (!env[name]) throw new Error(`wechatpay: environment variable ${name} is not set`);
   }
-  const privateKeyPem = readEnvFile(env, 'WECHATPAY_PRIVATE_KEY_FILE');
-  const platformPublicKeyPem = readEnvFile(env, 'WECHATPAY_PLATFORM_PUBLIC_KEY_FILE');
+  const privateKeyPem = readKeyFile(env, 'WECHATPAY_PRIVATE_KEY_FILE', 'wechatpay');
+  const platformPublicKeyPem = readKeyFile(env, 'WECHATPAY_PLATFORM_PUBLIC_KEY_FILE', 'wechatpay');
   loadPrivateKey(privateKeyPem, 'WECHATPAY_PRIVATE_KEY_FILE');
   loadPublicKey(platformPublicKeyPem, 'WECHATPAY_PLATFORM_PUBLIC_KEY_FILE');
   return {

@@ -307,7 +307,7 @@ describe('wechatpay configuration from the environment', () => {
     } catch (e) {
       msg = (e as Error).message;
     }
-    expect(msg).toBe('WECHATPAY_PRIVATE_KEY_FILE: not a readable RSA private key (PEM expected)');
+    expect(msg).toBe('WECHATPAY_PRIVATE_KEY_FILE: not a readable RSA private key (PKCS#1 or PKCS#8 PEM expected)');
   });
 });
 
