@@ -1,5 +1,6 @@
 import { StatementFormatError, type StatementLocation } from '../../core/errors.js';
 import { normaliseHeaderName } from '../common/fields.js';
+import { mapHeaderCells } from '../common/header.js';
 
 /**
  * Header synonym maps of the Alipay merchant bills. Columns are mapped by NAME, never by position.
@@ -213,27 +214,23 @@ export function mapHeader<K extends string>(
   loc: StatementLocation,
   what: string,
 ): HeaderMap<K> {
-  const lookup = new Map<string, K>();
-  for (const [key, names] of Object.entries(synonyms) as [K, readonly string[]][]) {
-    for (const n of names) lookup.set(headerKey(n), key);
+  const { columns, unknown, duplicate, named } = mapHeaderCells(cells, synonyms, { written: stripCell, key: headerKey, skipEmpty: true });
+  // The first wrong cell, in column order, is the one reported.
+  const unknownFirst = unknown[0] !== undefined && (duplicate[0] === undefined || unknown[0].index < duplicate[0].index);
+  if (unknownFirst) {
+    const name = unknown[0]!.name;
+    throw new StatementFormatError('unknown_layout', { ...loc, field: name }, `unknown ${what} column ${JSON.stringify(name)}: the layout is not one walletrecon knows`);
+  }
+  if (duplicate[0] !== undefined) {
+    const { name, key } = duplicate[0];
+    throw new StatementFormatError('unknown_layout', { ...loc, field: name }, `${what} column ${JSON.stringify(name)} appears twice (as ${JSON.stringify(columns.get(key)!.name)} too)`);
   }
   const index: Partial<Record<K, number>> = {};
   const names: Partial<Record<K, string>> = {};
-  let named = 0;
-  cells.forEach((cell, i) => {
-    const written = stripCell(cell);
-    if (written === '') return;
-    named += 1;
-    const key = lookup.get(headerKey(written));
-    if (key === undefined) {
-      throw new StatementFormatError('unknown_layout', { ...loc, field: written }, `unknown ${what} column ${JSON.stringify(written)}: the layout is not one walletrecon knows`);
-    }
-    if (index[key] !== undefined) {
-      throw new StatementFormatError('unknown_layout', { ...loc, field: written }, `${what} column ${JSON.stringify(written)} appears twice (as ${JSON.stringify(names[key])} too)`);
-    }
-    index[key] = i;
-    names[key] = written;
-  });
+  for (const [k, c] of columns) {
+    index[k] = c.index;
+    names[k] = c.name;
+  }
   for (const alternatives of required) {
     if (!alternatives.some((k) => index[k] !== undefined)) {
       const wanted = alternatives.map((k) => synonyms[k][0]!).join(' or ');

@@ -120,25 +120,3 @@ export const FUNDFLOW_SUMMARY_COLUMNS = {
   expenseAmount: ['支出金额'],
 } as const satisfies Record<string, readonly string[]>;
 export type FundflowSummaryColumn = keyof typeof FUNDFLOW_SUMMARY_COLUMNS;
-
-/**
- * Maps header cells to canonical keys with a synonym table. Returns, per key, the index and the header
- * name as written (normalised), and the header names no key knows.
- */
-export function mapHeader<K extends string>(
-  names: readonly string[],
-  table: Record<K, readonly string[]>,
-): { columns: Map<K, { index: number; name: string }>; unknown: string[]; duplicate: string[] } {
-  const byName = new Map<string, K>();
-  for (const key of Object.keys(table) as K[]) for (const n of table[key]) byName.set(n, key);
-  const columns = new Map<K, { index: number; name: string }>();
-  const unknown: string[] = [];
-  const duplicate: string[] = [];
-  names.forEach((name, index) => {
-    const key = byName.get(name);
-    if (key === undefined) unknown.push(name);
-    else if (columns.has(key)) duplicate.push(name);
-    else columns.set(key, { index, name });
-  });
-  return { columns, unknown, duplicate };
-}

@@ -5,7 +5,8 @@ import { LINE_TYPES, type LineType, type ParseOptions, type StatementLine, type 
 import { ControlTotals } from '../common/control-totals.js';
 import { amountField, orNull } from '../common/fields.js';
 import type { TextLine } from '../common/text-lines.js';
-import { FUNDFLOW_COLUMNS, FUNDFLOW_REQUIRED, FUNDFLOW_SUMMARY_COLUMNS, mapHeader, type FundflowColumn } from './columns.js';
+import { mapHeaderCells } from '../common/header.js';
+import { FUNDFLOW_COLUMNS, FUNDFLOW_REQUIRED, FUNDFLOW_SUMMARY_COLUMNS, type FundflowColumn } from './columns.js';
 import { WECHATPAY_TIME_ZONE, billBody, headerCells, summaryNumber } from './structure.js';
 
 /** 业务类型 → canonical type, and the 收支类型 it is expected with (another one is kept but flagged). */
@@ -35,13 +36,13 @@ export async function* parseFundflowBill(
   options: ParseOptions,
 ): AsyncGenerator<StatementLine[], StatementSummary, undefined> {
   const header = headerCells(headerRow.text);
-  const { columns, unknown, duplicate } = mapHeader(header, FUNDFLOW_COLUMNS);
+  const { columns, unknown, duplicate } = mapHeaderCells(header, FUNDFLOW_COLUMNS);
   const headerLoc = (field: string) => ({ file, line: headerRow.line, field });
-  if (duplicate.length > 0) throw new StatementFormatError('unknown_layout', headerLoc(duplicate[0]!), `column ${duplicate[0]} appears twice`);
+  if (duplicate.length > 0) throw new StatementFormatError('unknown_layout', headerLoc(duplicate[0]!.name), `column ${duplicate[0]!.name} appears twice`);
   for (const key of FUNDFLOW_REQUIRED) {
     if (!columns.has(key)) throw new StatementFormatError('unknown_layout', headerLoc(FUNDFLOW_COLUMNS[key][0]), `fund-flow bill header has no column ${FUNDFLOW_COLUMNS[key][0]}`);
   }
-  if (unknown.length > 0) throw new StatementFormatError('unknown_layout', headerLoc(unknown[0]!), `unknown fund-flow bill column ${JSON.stringify(unknown[0])}`);
+  if (unknown.length > 0) throw new StatementFormatError('unknown_layout', headerLoc(unknown[0]!.name), `unknown fund-flow bill column ${JSON.stringify(unknown[0]!.name)}`);
 
   let count = 0;
   let incomeCount = 0;
@@ -118,10 +119,10 @@ export async function* parseFundflowBill(
         out = [];
         if (done.length > 0) yield done;
 
-        const summary = mapHeader(ev.header, FUNDFLOW_SUMMARY_COLUMNS);
+        const summary = mapHeaderCells(ev.header, FUNDFLOW_SUMMARY_COLUMNS);
         const sloc = (field: string) => ({ file, line: ev.headerLine, field });
-        if (summary.unknown.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.unknown[0]!), `unknown fund-flow summary column ${JSON.stringify(summary.unknown[0])}`);
-        if (summary.duplicate.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.duplicate[0]!), `summary column ${summary.duplicate[0]} appears twice`);
+        if (summary.unknown.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.unknown[0]!.name), `unknown fund-flow summary column ${JSON.stringify(summary.unknown[0]!.name)}`);
+        if (summary.duplicate.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.duplicate[0]!.name), `summary column ${summary.duplicate[0]!.name} appears twice`);
         const totals = new ControlTotals(file, options);
         const actuals: Record<keyof typeof FUNDFLOW_SUMMARY_COLUMNS, DecimalT> = {
           count: new Decimal(count),

@@ -4,6 +4,7 @@ import { parseNaiveTime } from '../../core/time.js';
 import { LINE_TYPES, type ControlTotal, type LineType, type ParseOptions, type StatementLine, type StatementSummary } from '../contract.js';
 import { ControlTotals } from '../common/control-totals.js';
 import { orNull } from '../common/fields.js';
+import { mapHeaderCells } from '../common/header.js';
 import type { TextLine } from '../common/text-lines.js';
 import {
   HISTORIC_SETTLEMENT_NAME,
@@ -11,7 +12,6 @@ import {
   TRADE_REQUIRED,
   TRADE_SUMMARY_COLUMNS,
   TRADE_SUMMED,
-  mapHeader,
   type TradeColumn,
   type TradeLayout,
   type TradeSummaryColumn,
@@ -58,19 +58,19 @@ export async function* parseTradeBill(
   options: ParseOptions,
 ): AsyncGenerator<StatementLine[], StatementSummary, undefined> {
   const header = headerCells(headerRow.text);
-  const { columns, unknown, duplicate } = mapHeader(header, TRADE_COLUMNS);
+  const { columns, unknown, duplicate } = mapHeaderCells(header, TRADE_COLUMNS);
   const headerLoc = (field: string) => ({ file, line: headerRow.line, field });
-  if (duplicate.length > 0) throw new StatementFormatError('unknown_layout', headerLoc(duplicate[0]!), `column ${duplicate[0]} appears twice`);
+  if (duplicate.length > 0) throw new StatementFormatError('unknown_layout', headerLoc(duplicate[0]!.name), `column ${duplicate[0]!.name} appears twice`);
   const settlementCol = columns.get('settlementAmount');
   const layout = layoutOf(new Set(columns.keys()), settlementCol?.name ?? '');
   for (const key of TRADE_REQUIRED[layout]) {
     if (!columns.has(key)) {
-      const extraNote = unknown.length > 0 ? ` (unknown columns: ${unknown.join(', ')})` : '';
+      const extraNote = unknown.length > 0 ? ` (unknown columns: ${unknown.map((c) => c.name).join(', ')})` : '';
       throw new StatementFormatError('unknown_layout', headerLoc(TRADE_COLUMNS[key][0]), `trade bill header has no column ${TRADE_COLUMNS[key].join(' / ')}${extraNote}`);
     }
   }
   if (unknown.length > 0) {
-    throw new StatementFormatError('unknown_layout', headerLoc(unknown[0]!), `unknown trade bill column ${JSON.stringify(unknown[0])}`);
+    throw new StatementFormatError('unknown_layout', headerLoc(unknown[0]!.name), `unknown trade bill column ${JSON.stringify(unknown[0]!.name)}`);
   }
   const isRefundLayout = layout === 'REFUND' || layout === 'historic.REFUND';
 
@@ -249,10 +249,10 @@ export async function* parseTradeBill(
 
   /** The summary: header names → values, each checked against what the rows add up to. */
   function checkSummary(ev: Extract<BillEvent, { kind: 'summary' }>): StatementSummary {
-    const summary = mapHeader(ev.header, TRADE_SUMMARY_COLUMNS);
+    const summary = mapHeaderCells(ev.header, TRADE_SUMMARY_COLUMNS);
     const sloc = (field: string) => ({ file, line: ev.headerLine, field });
-    if (summary.duplicate.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.duplicate[0]!), `summary column ${summary.duplicate[0]} appears twice`);
-    if (summary.unknown.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.unknown[0]!), `unknown trade bill summary column ${JSON.stringify(summary.unknown[0])}`);
+    if (summary.duplicate.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.duplicate[0]!.name), `summary column ${summary.duplicate[0]!.name} appears twice`);
+    if (summary.unknown.length > 0) throw new StatementFormatError('unknown_layout', sloc(summary.unknown[0]!.name), `unknown trade bill summary column ${JSON.stringify(summary.unknown[0]!.name)}`);
     for (const key of ['count', 'settlementTotal', 'feeTotal'] as const) {
       if (!summary.columns.has(key)) throw new StatementFormatError('unknown_layout', sloc(TRADE_SUMMARY_COLUMNS[key][0]), `summary has no column ${TRADE_SUMMARY_COLUMNS[key].join(' / ')}`);
     }
