@@ -274,7 +274,7 @@ export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared
   await tx.query(`SET LOCAL enable_mergejoin = on`);
   // The final pools, under fixed names: `us` and `ul` hold every first copy that no rule paired.
   for (const [pool, name, full] of [[pools.s, 'us', 'rs'], [pools.l, 'ul', 'rl']] as const) {
-    if (pool === full) await tx.query(`CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT x.* FROM ${full} x WHERE x.copy_no = 1`);
+    if (pool === full) await tx.query(`${await createScratchTable(tx, name)} AS SELECT x.* FROM ${full} x WHERE x.copy_no = 1`);
     else await tx.query(`ALTER TABLE ${pool} RENAME TO ${name}`);
     await tx.query(`CREATE INDEX ON ${name} (id)`);
     await tx.query(`ANALYZE ${name}`);

@@ -159,7 +159,7 @@ async function recordPairs(tx: Tx, runId: string, rule: MatchRule, table: string
   const next: Pools = { s: `pool_s${seq}`, l: `pool_l${seq}` };
   for (const [from, to, col] of [[pools.s, next.s, 'sid'], [pools.l, next.l, 'lid']] as const) {
     await tx.query(
-      `CREATE TEMP TABLE ${to} ON COMMIT DROP AS
+      `${await createScratchTable(tx, to)} AS
        SELECT x.* FROM ${from} x WHERE x.copy_no = 1 AND NOT EXISTS (SELECT 1 FROM ${table} p WHERE p.${col} = x.id)`,
     );
     if (from !== 'rs' && from !== 'rl') await tx.query(`DROP TABLE ${from}`);
