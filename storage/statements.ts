@@ -101,7 +101,7 @@ export async function loadStatement(
     source?: string;
     /** The file's name as the provider delivered it, when `path` is not (an archived copy). */
     originalName?: string;
-    /** Called once the original bytes are kept (before the parse): work that can wait for it may start. */
+    /** Called when the archive step ends, the bytes kept or not, before any parse: work that waits for it may start. */
     onArchived?: () => void;
   },
 ): Promise<LoadedStatement> {
