@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../db/database.js';
 import { importLedger } from '../ledger/import.js';
 import { reconcileRun } from '../reconcile/run.js';
+import { createScratchTable } from '../reconcile/scratch.js';
 import { loadStatement } from '../storage/statements.js';
 import { SERVER_URL, freshPostgres, type TestDatabase } from './helpers/db.js';
 import { jsonParser, tempDir, writeJsonStatement, writeLedger } from './helpers/json-statement.js';
@@ -76,3 +77,62 @@ describe('matching as a role that may not create schemas', () => {
     expect(schemas!.n).toBe(0);
   });
 });
+
+describe('two runs at once', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await freshPostgres();
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('two open transactions each have their own rs under the same short name', async () => {
+    let aMade!: () => void;
+    let bRead!: () => void;
+    const made = new Promise<void>((resolve) => (aMade = resolve));
+    const read = new Promise<void>((resolve) => (bRead = resolve));
+    const a = t.db.transaction(async (tx) => {
+      await tx.query(`${await createScratchTable(tx, 'rs')} AS SELECT 1 AS x`);
+      aMade();
+      await read; // b has made and read its own rs meanwhile
+      return tx.query<{ x: number }>(`SELECT x FROM rs`);
+    });
+    const b = t.db.transaction(async (tx) => {
+      await made;
+      await tx.query(`${await createScratchTable(tx, 'rs')} AS SELECT 2 AS x`);
+      const rows = await tx.query<{ x: number }>(`SELECT x FROM rs`);
+      bRead();
+      return rows;
+    });
+    expect(await Promise.all([a, b])).toEqual([[{ x: 1 }], [{ x: 2 }]]);
+    const [schemas] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'recon_scratch_%'`);
+    expect(schemas!.n).toBe(0);
+  });
+
+  it('two runs side by side both pair everything, and leave no schema behind', async () => {
+    const dir = tempDir();
+    const day = async (n: number) => {
+      const st = await loadStatement(t.db, {
+        parser: jsonParser('wechatpay'),
+        path: writeJsonStatement(dir, `s${n}.json`, { lines: [
+          { type: 'payment', txn: `A${n}`, ref: `OA${n}`, gross: '10.00' },
+          { type: 'payment', txn: `B${n}`, ref: `OB${n}`, gross: '20.00' },
+        ], period: PERIOD }),
+        archiveDir: `${dir}/archive`,
+      });
+      const imp = await importLedger(t.db, writeLedger(dir, `l${n}.csv`, [
+        [`a${n}`, 'wechatpay', 'payment', `OA${n}`, `A${n}`, '10.00', '', 'CNY', IN_DAY],
+        [`b${n}`, 'wechatpay', 'payment', `OB${n}`, `B${n}`, '20.00', '', 'CNY', IN_DAY],
+      ]));
+      return { provider: 'wechatpay', kind: 'adhoc' as const, statementFileIds: [st.id], period: { start: new Date(PERIOD[0]), end: new Date(PERIOD[1]) }, billDate: '2026-11-24', ledgerImportId: imp.importId };
+    };
+    const [r1, r2] = await Promise.all([day(1), day(2)]);
+    const [s1, s2] = await Promise.all([reconcileRun(t.db, r1), reconcileRun(t.db, r2)]);
+    expect([s1.matched, s2.matched]).toEqual([2, 2]);
+    expect(Object.values(s1.discrepancies).concat(Object.values(s2.discrepancies)).every((n) => n === 0)).toBe(true);
+    const [schemas] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'recon_scratch_%'`);
+    expect(schemas!.n).toBe(0);
+  });
+});
+
