@@ -1,4 +1,5 @@
 import type { Sql } from '../db/database.js';
+import type { LineTypeCount } from '../reconcile/run.js';
 
 export interface FeeRow {
   currency: string;
@@ -33,7 +34,7 @@ export async function feeRows(db: Sql, statementFileIds: string[]): Promise<FeeR
 }
 
 /** Line counts by type, from the fee rows (which group every line of the statements). */
-export function lineTypesOf(rows: readonly FeeRow[]): Array<{ type: string; n: number }> {
+export function lineTypesOf(rows: readonly FeeRow[]): LineTypeCount[] {
   const byType = new Map<string, number>();
   for (const r of rows) byType.set(r.type, (byType.get(r.type) ?? 0) + r.lines);
   return [...byType].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([type, n]) => ({ type, n }));
