@@ -13,8 +13,9 @@
  *   one text column per physical line — CSV mode with a quote and a delimiter that never occur — and
  *   split on `` ,` `` in SQL), `\copy` of the ledger CSV, then ONE `\copy (SELECT … FULL JOIN …) TO` that
  *   parses the amounts to numeric, joins on (type, merchant reference) with exact numeric comparison and
- *   writes the discrepancy rows to CSV. The floor does not validate, archive, hash, check control totals,
- *   rank duplicates or write a workbook: it is a lower bound, not a reconciler.
+ *   writes the discrepancy rows to CSV, with the product's session settings (work_mem, JIT off). The
+ *   floor does not validate, archive, hash, check control totals, rank duplicates or write a workbook:
+ *   it is a lower bound, not a reconciler.
  *
  * It prints a table per size (product s, floor s, ratio, lines/s, peak MB), the 10M/1M time ratio, and
  * whether each target holds (1M ≤ 1.5× floor; peak RSS < 512 MB at every size; 10M ≤ 11× the 1M time),
@@ -35,6 +36,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmS
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_SESSION_OPTIONS } from '../db/database.js';
 import { DISCREPANCY_KINDS, generate, parseSize, type Kind, type Manifest } from './generate.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -476,7 +478,9 @@ async function runFloor(m: Manifest, scratch: string, tag: string): Promise<Floo
   writeFileSync(script, floorScript(m, outCsv));
   try {
     log(`floor: psql \\copy ×2 + one FULL JOIN \\copy out, ${m.lines} lines …`);
-    const run = await measure('psql', ['-X', '-q', '-d', url, '-f', script], process.env, scratch);
+    // The product's session settings (work_mem, JIT off) serve the floor's one join as well as the run.
+    const env = { ...process.env, PGOPTIONS: process.env.PGOPTIONS ?? DEFAULT_SESSION_OPTIONS };
+    const run = await measure('psql', ['-X', '-q', '-d', url, '-f', script], env, scratch);
     if (run.exitCode !== 0) throw new Error(`floor psql exited ${run.exitCode}:\n${run.stderr}\n${run.stdout}`);
     const steps = [...run.stdout.matchAll(/Time: ([\d.]+) ms/g)].map((x) => Number(x[1]) / 1000);
     const rows = readFileSync(outCsv, 'utf8').split('\n').filter(Boolean).length - 1;
@@ -485,7 +489,7 @@ async function runFloor(m: Manifest, scratch: string, tag: string): Promise<Floo
       seconds: run.seconds,
       steps,
       discrepancyRows: rows,
-      method: 'raw bill \\copy-ed unconverted as one text column per line (CSV mode, delimiter \\x02, quote \\x01), split on ",`" and cast to numeric inside the one join query; ledger \\copy CSV HEADER; FULL JOIN on (type, merchant ref) with exact numeric comparison; \\copy out to CSV. Regular (logged) tables, fresh database.',
+      method: 'raw bill \\copy-ed unconverted as one text column per line (CSV mode, delimiter \\x02, quote \\x01), split on ",`" and cast to numeric inside the one join query; ledger \\copy CSV HEADER; FULL JOIN on (type, merchant ref) with exact numeric comparison; \\copy out to CSV. Regular (logged) tables, fresh database, the product\'s session settings (PGOPTIONS).',
     };
   } finally {
     dropDb(db);
