@@ -33,7 +33,7 @@ const LINE_COLUMNS = [
  * need no escaping by construction; every text that comes from the file goes through `textField`
  * (which leaves JSON alone, where CSV would double each of its quotes).
  */
-function lineText(filePrefix: string, lineNo: number, l: StatementLine, instant: (at: Date) => string): string {
+export function lineText(filePrefix: string, lineNo: number, l: StatementLine, instant: (at: Date) => string): string {
   const keys = statementKeys(l);
   const json = JSON.stringify(l.extra);
   const extra = json === '{}' ? null : json;
@@ -48,7 +48,7 @@ function lineText(filePrefix: string, lineNo: number, l: StatementLine, instant:
 }
 
 /** toISOString, remembering the last instant: a bill lists many lines per second (0.6 s of a 1M-line load). */
-function isoWriter(): (at: Date) => string {
+export function isoWriter(): (at: Date) => string {
   let lastMs = NaN;
   let lastIso = '';
   return (at) => {
