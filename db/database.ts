@@ -141,7 +141,8 @@ class PgTx extends CopyingTx {
  * scan to disk. JIT is off: its compile time is paid per statement and per parallel worker, and a run's
  * statements are hash joins and sorts over scratch tables that compiled expressions barely speed up.
  * Measured on a 1M-line run, already without LLVM's inlining and optimisation passes: the matching SQL
- * took 15.0–15.1 s with JIT and 12.9–13.2 s without it. `PGOPTIONS`, or `options` in DATABASE_URL, replace them.
+ * took 15.0–15.1 s with JIT and 12.9–14.0 s without it (four runs each). `PGOPTIONS`, or `options` in
+ * DATABASE_URL, replace them.
  */
 export const DEFAULT_SESSION_OPTIONS = '-c work_mem=128MB -c temp_buffers=256MB -c jit=off';
 
