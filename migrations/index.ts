@@ -17,6 +17,7 @@ import * as matchesByRunBrin from './20261126040000_matches_by_run_brin.js';
 import * as statementExtraAsJson from './20261126050000_statement_extra_as_json.js';
 import * as indexPaymentsByProviderId from './20261126060000_index_payments_by_provider_id.js';
 import * as runItemsWithoutRowFkChecks from './20261126070000_run_items_without_row_fk_checks.js';
+import * as statementLinesByFileBrin from './20261126080000_statement_lines_by_file_brin.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -43,6 +44,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261126050000_statement_extra_as_json', statementExtraAsJson],
   ['20261126060000_index_payments_by_provider_id', indexPaymentsByProviderId],
   ['20261126070000_run_items_without_row_fk_checks', runItemsWithoutRowFkChecks],
+  ['20261126080000_statement_lines_by_file_brin', statementLinesByFileBrin],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */
