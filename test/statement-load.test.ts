@@ -35,4 +35,21 @@ describe.each(BACKENDS)('statement load on $name', ({ fresh }) => {
     expect(rows.map((r) => r.extra)).toEqual([...extras.slice(0, 3), null, extras[4]]);
     expect(rows.map((r) => r.at.toISOString())).toEqual(ats);
   });
+
+  it('loads a file again whose earlier load left its row unfinished, with each line once, numbered from 1', async () => {
+    const dir = tempDir();
+    const path = writeJsonStatement(dir, 's.json', {
+      lines: ['1.00', '2.00', '3.00'].map((gross, i) => ({ type: 'payment' as const, txn: `U${i}`, gross, at: '2026-11-24T04:00:00.000Z' })),
+    });
+    const first = await loadStatement(t.db, { parser: jsonParser('alipay'), path, archiveDir: join(dir, 'archive') });
+    // As an interrupted load would leave it: the file row without loaded_at (here with its lines still in).
+    await t.db.query(`UPDATE statement_files SET loaded_at = NULL WHERE id = $1`, [first.id]);
+    const again = await loadStatement(t.db, { parser: jsonParser('alipay'), path, archiveDir: join(dir, 'archive') });
+    expect([again.id, again.alreadyLoaded, again.lineCount]).toEqual([first.id, false, 3]);
+    const rows = await t.db.query<{ line_no: number; txn: string }>(
+      `SELECT line_no, provider_txn_id AS txn FROM statement_lines WHERE statement_file_id = $1 ORDER BY line_no`,
+      [first.id],
+    );
+    expect(rows.map((r) => [r.line_no, r.txn])).toEqual([[1, 'U0'], [2, 'U1'], [3, 'U2']]);
+  });
 });
