@@ -25,10 +25,10 @@ const EXTRA_COLUMNS: TradeColumn[] = [
 ];
 
 /**
- * Amount columns among them: kept only when not zero. A zero coupon or requested refund says nothing, and
+ * Amount columns among them, in the order a line checks them: kept only when not zero. A zero coupon or requested refund says nothing, and
  * such zeros were 28% of the `extra` that a 1M-line bill stored (295 MB; the archived file keeps every byte).
  */
-const EXTRA_AMOUNTS = ['couponAmount', 'rechargeRefundAmount', 'orderAmount', 'requestedRefundAmount'] as const;
+const EXTRA_AMOUNTS = ['rechargeRefundAmount', 'orderAmount', 'requestedRefundAmount', 'couponAmount'] as const;
 
 /** A checked decimal numeral that is zero (`0`, `0.00`, `.0`). */
 const ZERO_TEXT = /^[+-]?0*\.?0*$/;
@@ -91,9 +91,7 @@ export async function* parseTradeBill(
   const feeSum = sums.get('fee')!;
   const refundSum = sums.get('refundAmount');
   // Unsigned amount columns that are only checked and summed (empty counts as zero).
-  const checkedOnly = (['rechargeRefundAmount', 'orderAmount', 'requestedRefundAmount', 'couponAmount'] as const)
-    .filter((k) => columns.has(k))
-    .map((k) => ({ key: k, index: at(k), name: nameOf(k), sum: sums.get(k) }));
+  const checkedOnly = EXTRA_AMOUNTS.filter((k) => columns.has(k)).map((k) => ({ key: k, index: at(k), name: nameOf(k), sum: sums.get(k) }));
   const extraColumns = EXTRA_COLUMNS.filter((k) => columns.has(k))
     .map((k) => ({ index: at(k), name: nameOf(k), id: k === 'subMchId', amount: (EXTRA_AMOUNTS as readonly TradeColumn[]).includes(k) }));
   const idColumnsOutsideRefunds = (['refundId', 'outRefundNo'] as const).filter((k) => columns.has(k)).map((k) => ({ index: at(k), name: nameOf(k) }));
