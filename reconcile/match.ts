@@ -163,7 +163,7 @@ async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
   // account's run paired it (the ledger does not know provider accounts: a row pairs once).
   const consumedBy = (column: string, alias: string) => `NOT EXISTS (
          SELECT 1 FROM matches m JOIN recon_runs r ON r.id = m.run_id
-          WHERE m.${column} = ${alias}.id AND r.kind = 'daily' AND r.status = 'completed'
+          WHERE m.${column} = ${alias}.id AND m.daily AND r.kind = 'daily' AND r.status = 'completed'
             AND r.provider = $1 AND r.bill_date < $2::date)`;
   await tx.query(
     `${await createScratchTable(tx, 'rs')} AS
@@ -267,7 +267,7 @@ export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared
   let pools: Pools = { s: 'rs', l: 'rl' };
   const pairs: RulePairs[] = [];
   for (const [i, rule] of rules.entries()) {
-    const applied = await applyRule(tx, runId, rule, pools, i + 1);
+    const applied = await applyRule(tx, { id: runId, daily: scope.mode === 'daily' }, rule, pools, i + 1);
     pools = applied.pools;
     if (applied.pairs) pairs.push(applied.pairs);
   }
@@ -335,7 +335,9 @@ export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared
     `CREATE TEMP TABLE found_discrepancies ON COMMIT DROP AS
      WITH g AS MATERIALIZED (
        ${grp}
-     ), dl AS (
+     ), ${feeCheck ? `sched AS MATERIALIZED (
+       SELECT s.id, s.gross, s.fee, s.currency FROM rs s JOIN ef ON ef.line_id = s.id WHERE s.copy_no = 1 AND s.fee <> ef.expected
+     ), ` : ''}dl AS (
        SELECT l.* FROM rl l WHERE l.copy_no > 1
        UNION ALL
        SELECT l.* FROM ul l WHERE l.dup_of_matched
@@ -375,10 +377,12 @@ export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared
         WHERE g.same_currency AND g.ledger_fee_given AND g.s_fee <> g.l_fee
        ${feeCheck ? `UNION ALL
        -- the provider charged otherwise than the contracted schedule says
-       SELECT 'fee_mismatch', s.id, (SELECT min(m.ledger_entry_id) FROM matches m WHERE m.run_id = $2 AND m.statement_line_id = s.id),
-              'schedule', s.gross, NULL, s.fee, NULL, s.currency
-         FROM rs s JOIN ef ON ef.line_id = s.id
-        WHERE s.copy_no = 1 AND s.fee <> ef.expected` : ''}
+       SELECT 'fee_mismatch', s.id, pm.lid, 'schedule', s.gross, NULL, s.fee, NULL, s.currency
+         FROM sched s
+         -- the row it was paired with, if any: one pass over the run's matches (an ad-hoc run's are not
+         -- indexed by line)
+         LEFT JOIN (SELECT m.statement_line_id AS sid, min(m.ledger_entry_id) AS lid FROM matches m
+                     WHERE m.run_id = $2 AND m.statement_line_id IN (SELECT id FROM sched) GROUP BY 1) pm ON pm.sid = s.id` : ''}
      )
      SELECT * FROM found`,
     feeCheck ? [scope.runDate, runId] : [scope.runDate],

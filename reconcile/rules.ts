@@ -135,11 +135,17 @@ async function oneToOnePairs(tx: Tx, table: string, key: MatchKey, pools: Pools,
   );
 }
 
+/** The run a rule pairs for: a daily run's matches are what later days must not pair again. */
+export interface RuleRun {
+  id: string;
+  daily: boolean;
+}
+
 /**
  * Records a rule's pairs (its table: sid, lid, group_no and measures) as the run's matches, and takes
  * the paired lines and rows out of the pools.
  */
-async function recordPairs(tx: Tx, runId: string, rule: MatchRule, table: string, pools: Pools, seq: number): Promise<{ pairs: RulePairs; pools: Pools }> {
+async function recordPairs(tx: Tx, run: RuleRun, rule: MatchRule, table: string, pools: Pools, seq: number): Promise<{ pairs: RulePairs; pools: Pools }> {
   const oneToOne = rule.shape === 'one_to_one';
   const [c = { pairs: 0, lines: 0, rows: 0 }] = await tx.query<{ pairs: number; lines: number; rows: number }>(
     oneToOne
@@ -148,13 +154,15 @@ async function recordPairs(tx: Tx, runId: string, rule: MatchRule, table: string
   );
   const pairs: RulePairs = { rule: rule.id, table, oneToOne, ...c };
   if (c.pairs === 0) return { pairs, pools };
-  // In line order: both of matches' btree indexes then grow at their right edge (a ledger's rows come in
-  // about the statement's order). A hash join too large for memory hands out its pairs batch by batch,
-  // and inserting them in that order sent each index across its whole range once per batch: 46 s for
-  // 10M pairs against 36 s sorted (sort included). Pairs already in order sort in one pass.
+  // A daily run's pairs go in line order: both of matches' btree indexes then grow at their right edge
+  // (a ledger's rows come in about the statement's order). A hash join too large for memory hands out its
+  // pairs batch by batch, and inserting them in that order sent each index across its whole range once
+  // per batch: 46 s for 10M pairs against 36 s sorted (sort included). An ad-hoc run's pairs are indexed
+  // by run alone, in any order.
   await tx.query(
-    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no) SELECT $1, sid, lid, $2, group_no FROM ${table} ORDER BY sid`,
-    [runId, rule.id],
+    `INSERT INTO matches (run_id, statement_line_id, ledger_entry_id, rule, group_no, daily)
+     SELECT $1, sid, lid, $2, group_no, $3 FROM ${table}${run.daily ? ' ORDER BY sid' : ''}`,
+    [run.id, rule.id, run.daily],
   );
   const next: Pools = { s: `pool_s${seq}`, l: `pool_l${seq}` };
   for (const [from, to, col] of [[pools.s, next.s, 'sid'], [pools.l, next.l, 'lid']] as const) {
@@ -172,10 +180,10 @@ async function recordPairs(tx: Tx, runId: string, rule: MatchRule, table: string
  * Applies one rule inside the run's transaction to the unpaired pools. A pairing rule returns its pairs
  * and the pools left; a proposal rule records proposals only.
  */
-export async function applyRule(tx: Tx, runId: string, rule: MatchRule, pools: Pools, seq: number): Promise<{ pairs: RulePairs | null; pools: Pools }> {
+export async function applyRule(tx: Tx, run: RuleRun, rule: MatchRule, pools: Pools, seq: number): Promise<{ pairs: RulePairs | null; pools: Pools }> {
   const types = rule.types ?? [...LEDGER_TYPES];
   if (rule.shape === 'proposal') {
-    await proposeByTolerance(tx, runId, rule, types, pools);
+    await proposeByTolerance(tx, run.id, rule, types, pools);
     return { pairs: null, pools };
   }
   const table = `pairs${seq}`;
@@ -191,7 +199,7 @@ export async function applyRule(tx: Tx, runId: string, rule: MatchRule, pools: P
       [types],
     );
   }
-  return recordPairs(tx, runId, rule, table, pools, seq);
+  return recordPairs(tx, run, rule, table, pools, seq);
 }
 
 async function proposeByTolerance(tx: Tx, runId: string, rule: Extract<MatchRule, { shape: 'proposal' }>, types: string[], pools: Pools): Promise<void> {

@@ -147,7 +147,7 @@ export async function timingRows(db: Sql, runId: string, which: 'pending' | 'cle
             f.original_name AS statement_file, sl.source_member, sl.source_line, sl.occurred_at, le.booked_at, ${dates}
        FROM ${table} p
        JOIN recon_runs r ON r.id = p.run_id
-       LEFT JOIN matches m ON m.run_id = p.run_id
+       LEFT JOIN matches m ON m.run_id = p.run_id AND m.daily
              AND ((p.side = 'statement' AND m.statement_line_id = p.statement_line_id) OR (p.side = 'ledger' AND m.ledger_entry_id = p.ledger_entry_id))
        LEFT JOIN statement_lines sl ON sl.id = coalesce(p.statement_line_id, m.statement_line_id)
        LEFT JOIN statement_files f ON f.id = sl.statement_file_id

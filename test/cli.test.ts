@@ -176,8 +176,9 @@ describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
       '--out', out, '--fees', join(process.cwd(), 'fixtures/fees/example-fees.json')], env);
     expect(r.code).toBe(0);
     const fee = readCsv(join(out, 'discrepancies.csv')).filter((row) => row.kind === 'fee_mismatch');
-    expect(fee.map((row) => [row.provider_txn_id, row.statement_fee, row.fee_basis, row.expected_fee, row.difference, row.fee_rule])).toEqual([
-      ['ch_4', '1.88', 'schedule', '1.87', '0.01', '2.90% of 54.31 + 0.30 = 1.57499 + 0.30 = 1.87499; rounded half_up to 2 places: 1.87'],
+    // with the ledger row it was paired with
+    expect(fee.map((row) => [row.provider_txn_id, row.statement_fee, row.fee_basis, row.expected_fee, row.difference, row.fee_rule, row.ledger_id])).toEqual([
+      ['ch_4', '1.88', 'schedule', '1.87', '0.01', '2.90% of 54.31 + 0.30 = 1.57499 + 0.30 = 1.87499; rounded half_up to 2 places: 1.87', 'L-S4'],
     ]);
     const bad = await recon(['reconcile', '--provider', 'stripe', '--statement', join(E2E, 'stripe-payout-reconciliation.csv'), '--ledger', join(E2E, 'stripe-ledger.csv'),
       '--out', out, '--fees', join(E2E, 'stripe-ledger.csv')], env);

@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLedger } from '../ledger/import.js';
 import { reconcileDay, type DailyRunResult } from '../reconcile/daily.js';
+import { reconcileRun } from '../reconcile/run.js';
 import { discrepancyRows } from '../reports/discrepancy-rows.js';
 import { exceptionHistory, listExceptions, resolveException } from '../reconcile/exceptions.js';
 import { writeDailyReports } from '../reports/daily-reports.js';
@@ -67,6 +68,27 @@ describe.each(BACKENDS)('daily runs across days on $name', ({ fresh }) => {
     expect(cleared.map((r) => [r.order_id, r.statement_amount, r.ledger_amount, r.pending_since, r.cleared_on])).toEqual([['C', '12.00', '12.00', '2026-11-23', '2026-11-24']]);
     const summary = JSON.parse(readFileSync(r2.summary, 'utf8'));
     expect([summary.pending, summary.cleared, 'run_id' in summary]).toEqual([0, 1, false]);
+  });
+
+  it('lets an ad-hoc comparison of the same rows consume nothing: the day’s run still pairs them', async () => {
+    const st = await loadStatement(t.db, {
+      parser: jsonParser('alipay'),
+      path: writeJsonStatement(dir, 'adhoc.json', { lines: [{ type: 'payment', txn: 'A-H', ref: 'H', gross: '16.00', at: '2026-11-23T03:00:00Z' }] }),
+      archiveDir: join(dir, 'archive'),
+    });
+    const imp = await importLedger(t.db, writeLedger(dir, 'adhoc.csv', [['aH', 'alipay', 'payment', 'H', 'A-H', '16.00', '', 'CNY', '2026-11-23T11:00:00+08:00']]));
+    const adhoc = await reconcileRun(t.db, {
+      provider: 'alipay', kind: 'adhoc', statementFileIds: [st.id], billDate: '2026-11-23', ledgerImportId: imp.importId,
+      period: { start: new Date('2026-11-22T16:00:00Z'), end: new Date('2026-11-23T16:00:00Z') },
+    });
+    expect(adhoc.matched).toBe(1);
+    const daily = await reconcileDay(t.db, { provider: 'alipay', account: 'acct', date: '2026-11-23', statementFileIds: [st.id] });
+    expect(await kinds(daily.runId)).toEqual([]);
+    expect(daily.summary).toMatchObject({ matched: 1, pending: 0 });
+    // Both runs keep their pair; only the daily one's is indexed as consumed for later days.
+    const pairs = await t.db.query<{ run_id: string; daily: boolean }>(
+      `SELECT run_id::text, daily FROM matches WHERE run_id = ANY($1::bigint[]) ORDER BY run_id`, [[adhoc.run_id, daily.runId]]);
+    expect(pairs).toEqual([{ run_id: String(adhoc.run_id), daily: false }, { run_id: String(daily.runId), daily: true }]);
   });
 
   it('waits T+N business days for settlement-based statements, then reports what never came on the day it fell due', async () => {

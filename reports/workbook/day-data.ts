@@ -59,7 +59,7 @@ export async function summaryRows(db: Sql, runs: readonly DayRun[]): Promise<Sum
   const lines = await db.query<{ run_id: string; currency: string; lines: number; movements: number; matched: number; gross: string; fee: string; net: string; payouts: string; payout_lines: number }>(
     `SELECT rs.run_id::text AS run_id, trim(sl.currency) AS currency, count(*)::int AS lines,
             count(*) FILTER (WHERE sl.type IN ('payment', 'refund', 'chargeback'))::int AS movements,
-            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM matches m WHERE m.run_id = rs.run_id AND m.statement_line_id = sl.id))::int AS matched,
+            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM matches m WHERE m.run_id = rs.run_id AND m.daily AND m.statement_line_id = sl.id))::int AS matched,
             coalesce(sum(sl.gross) FILTER (WHERE sl.type <> 'payout'), 0)::text AS gross,
             coalesce(sum(sl.fee) FILTER (WHERE sl.type <> 'payout'), 0)::text AS fee,
             coalesce(sum(sl.net) FILTER (WHERE sl.type <> 'payout'), 0)::text AS net,
