@@ -29,6 +29,13 @@ const LINE_COLUMNS = [
 ] as const;
 
 /**
+ * The columns that runs select and join statement lines by, whose statistics a large load refreshes
+ * before it commits. The others (amounts, texts, the provider's JSON) wait for autovacuum: computing
+ * their statistics too took 0.67–1.9 s after a 1M-line load against 0.28–1.7 s (alternating, one noisy hour).
+ */
+const PLANNED_COLUMNS = ['statement_file_id', 'provider', 'type', 'provider_txn_id', 'parent_txn_id'] as const;
+
+/**
  * One statement line as a line of COPY's text format, written directly: numbers, instants and flags
  * need no escaping by construction; every text that comes from the file goes through `textField`
  * (which leaves JSON alone, where CSV would double each of its quotes).
@@ -154,7 +161,7 @@ export async function loadStatement(
     };
     await tx.copyFromBatches('statement_lines', LINE_COLUMNS, parsed.batches(), toLine, 'text');
     const summary = await parsed.summary;
-    if (lineNo >= ANALYZE_AFTER_ROWS) await tx.query(`ANALYZE statement_lines`);
+    if (lineNo >= ANALYZE_AFTER_ROWS) await tx.query(`ANALYZE statement_lines (${PLANNED_COLUMNS.join(', ')})`);
 
     await tx.query(
       `UPDATE statement_files SET layout = $2, account = $3, period_start = $4, period_end = $5,

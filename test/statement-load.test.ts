@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { ANALYZE_AFTER_ROWS } from '../db/database.js';
+import { importLedger } from '../ledger/import.js';
 import { loadStatement } from '../storage/statements.js';
 import { BACKENDS, type TestDatabase } from './helpers/db.js';
-import { jsonParser, tempDir, writeJsonStatement } from './helpers/json-statement.js';
+import { jsonParser, tempDir, writeJsonStatement, writeLedger } from './helpers/json-statement.js';
 
 describe.each(BACKENDS)('statement load on $name', ({ fresh }) => {
   let t: TestDatabase;
@@ -51,5 +53,23 @@ describe.each(BACKENDS)('statement load on $name', ({ fresh }) => {
       [first.id],
     );
     expect(rows.map((r) => [r.line_no, r.txn])).toEqual([[1, 'U0'], [2, 'U1'], [3, 'U2']]);
+  });
+
+  it('refreshes the statistics that runs plan by after a large load', async () => {
+    const dir = tempDir();
+    const n = ANALYZE_AFTER_ROWS;
+    const lines = Array.from({ length: n }, (_, i) => ({ type: (i % 10 === 9 ? 'refund' : 'payment') as 'payment' | 'refund', txn: `S${i}`, ref: `R${i}`, gross: '1.00' }));
+    await loadStatement(t.db, { parser: jsonParser('alipay'), path: writeJsonStatement(dir, 'big.json', { lines }), archiveDir: join(dir, 'archive') });
+    await importLedger(t.db, writeLedger(dir, 'big.csv', lines.map((l, i) => [`B${i}`, 'alipay', l.type, l.ref, l.txn, '1.00', '', 'CNY', '2026-11-24T10:00:00+08:00'])));
+    const stats = await t.db.query<{ tablename: string; attname: string }>(
+      `SELECT tablename::text, attname::text FROM pg_stats
+        WHERE tablename IN ('statement_lines', 'ledger_entries') AND attname IN ('type', 'statement_file_id', 'import_id', 'booked_at')
+        ORDER BY 1, 2`,
+    );
+    expect(stats.map((r) => `${r.tablename}.${r.attname}`)).toEqual([
+      'ledger_entries.booked_at', 'ledger_entries.import_id', 'ledger_entries.type', 'statement_lines.statement_file_id', 'statement_lines.type',
+    ]);
+    const [planned] = await t.db.query<{ reltuples: number }>(`SELECT reltuples::int AS reltuples FROM pg_class WHERE relname = 'statement_lines'`);
+    expect(planned!.reltuples).toBeGreaterThanOrEqual(n);
   });
 });
