@@ -19,6 +19,7 @@ import * as indexPaymentsByProviderId from './20261126060000_index_payments_by_p
 import * as runItemsWithoutRowFkChecks from './20261126070000_run_items_without_row_fk_checks.js';
 import * as statementLinesByFileBrin from './20261126080000_statement_lines_by_file_brin.js';
 import * as matchesIndexedForDailyRuns from './20261127000000_matches_indexed_for_daily_runs.js';
+import * as statementExtraAsText from './20261127010000_statement_extra_as_text.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -47,6 +48,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261126070000_run_items_without_row_fk_checks', runItemsWithoutRowFkChecks],
   ['20261126080000_statement_lines_by_file_brin', statementLinesByFileBrin],
   ['20261127000000_matches_indexed_for_daily_runs', matchesIndexedForDailyRuns],
+  ['20261127010000_statement_extra_as_text', statementExtraAsText],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

@@ -31,7 +31,7 @@ describe.each(BACKENDS)('statement load on $name', ({ fresh }) => {
     });
     const st = await loadStatement(t.db, { parser: jsonParser('alipay'), path, archiveDir: join(dir, 'archive') });
     const rows = await t.db.query<{ extra: Record<string, string> | null; at: Date }>(
-      `SELECT extra, occurred_at AS at FROM statement_lines WHERE statement_file_id = $1 ORDER BY line_no`,
+      `SELECT extra::json AS extra, occurred_at AS at FROM statement_lines WHERE statement_file_id = $1 ORDER BY line_no`,
       [st.id],
     );
     expect(rows.map((r) => r.extra)).toEqual([...extras.slice(0, 3), null, extras[4]]);

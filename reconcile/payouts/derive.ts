@@ -52,14 +52,14 @@ const UPSERT = `ON CONFLICT (provider, account, payout_key, currency) DO UPDATE 
 
 const STRIPE = `
   WITH l AS (
-    SELECT DISTINCT ON (coalesce(sl.extra->>'balance_transaction_id', 'line:' || sl.id::text))
-           sl.id, sl.type, sl.net, sl.currency, sl.occurred_at, sl.extra, f.account AS file_account,
-           coalesce(sl.extra->>'automatic_payout_id',
+    SELECT DISTINCT ON (coalesce(sl.extra::json->>'balance_transaction_id', 'line:' || sl.id::text))
+           sl.id, sl.type, sl.net, sl.currency, sl.occurred_at, sl.extra::json AS extra, f.account AS file_account,
+           coalesce(sl.extra::json->>'automatic_payout_id',
                     CASE WHEN sl.type = 'payout' AND sl.provider_txn_id LIKE 'po\\_%' THEN sl.provider_txn_id END) AS payout_key
       FROM statement_lines sl JOIN statement_files f ON f.id = sl.statement_file_id
      WHERE sl.provider = 'stripe' AND f.loaded_at IS NOT NULL
-       AND (sl.extra->>'automatic_payout_id' IS NOT NULL OR (sl.type = 'payout' AND sl.provider_txn_id LIKE 'po\\_%'))
-     ORDER BY coalesce(sl.extra->>'balance_transaction_id', 'line:' || sl.id::text), sl.statement_file_id DESC, sl.line_no
+       AND (sl.extra::json->>'automatic_payout_id' IS NOT NULL OR (sl.type = 'payout' AND sl.provider_txn_id LIKE 'po\\_%'))
+     ORDER BY coalesce(sl.extra::json->>'balance_transaction_id', 'line:' || sl.id::text), sl.statement_file_id DESC, sl.line_no
   ), g AS (
     SELECT payout_key, currency, coalesce(max(file_account), '') AS account,
            sum(net) FILTER (WHERE type = 'payout') AS payout_net,
@@ -82,8 +82,8 @@ const STRIPE = `
 const ADYEN = `
   WITH l AS (
     SELECT sl.id, sl.statement_file_id, sl.line_no, sl.type, sl.net, sl.currency, sl.occurred_at,
-           sl.original_amount, sl.original_currency, sl.extra,
-           coalesce(sl.extra->>'Merchant Account', f.account, '') AS account, sl.extra->>'Batch Number' AS batch
+           sl.original_amount, sl.original_currency, sl.extra::json AS extra,
+           coalesce(sl.extra::json->>'Merchant Account', f.account, '') AS account, sl.extra::json->>'Batch Number' AS batch
       FROM statement_lines sl JOIN statement_files f ON f.id = sl.statement_file_id
      WHERE sl.provider = 'adyen' AND f.loaded_at IS NOT NULL
   ), closing AS (
@@ -121,7 +121,7 @@ const ADYEN = `
 const PAYPAL = `
   WITH w AS (
     SELECT DISTINCT ON (sl.provider_txn_id)
-           sl.id, sl.statement_file_id, sl.provider_txn_id, sl.net, sl.currency, sl.occurred_at, sl.extra,
+           sl.id, sl.statement_file_id, sl.provider_txn_id, sl.net, sl.currency, sl.occurred_at, sl.extra::json AS extra,
            coalesce(f.account, '') AS account, coalesce(f.time_zone, 'UTC') AS tz
       FROM statement_lines sl JOIN statement_files f ON f.id = sl.statement_file_id
      WHERE sl.provider = 'paypal' AND sl.type = 'payout' AND sl.provider_txn_id IS NOT NULL AND f.loaded_at IS NOT NULL
@@ -133,7 +133,7 @@ const PAYPAL = `
            min(c.currency) FILTER (WHERE c.net > 0) AS in_ccy, sum(c.net) FILTER (WHERE c.net > 0) AS in_amount,
            array_agg(c.id ORDER BY c.line_no) AS ids
       FROM statement_lines c
-     WHERE c.provider = 'paypal' AND c.type = 'transfer' AND c.extra->>'eventCode' IN ('T0200', 'T0201')
+     WHERE c.provider = 'paypal' AND c.type = 'transfer' AND c.extra::json->>'eventCode' IN ('T0200', 'T0201')
        AND c.parent_txn_id IN (SELECT provider_txn_id FROM w)
      GROUP BY c.statement_file_id, c.parent_txn_id
   ), p AS (
@@ -159,7 +159,7 @@ const PAYPAL = `
 const WITHDRAWAL_LINES = `
   WITH w AS (
     SELECT DISTINCT ON (coalesce(sl.provider_txn_id, sl.merchant_ref, 'line:' || sl.id::text))
-           sl.id, sl.provider_txn_id, sl.merchant_ref, sl.net, sl.currency, sl.occurred_at, sl.extra,
+           sl.id, sl.provider_txn_id, sl.merchant_ref, sl.net, sl.currency, sl.occurred_at, sl.extra::json AS extra,
            coalesce(sl.provider_txn_id, sl.merchant_ref, 'line:' || sl.id::text) AS payout_key,
            coalesce(f.account, '') AS account, coalesce(f.time_zone, 'Asia/Shanghai') AS tz
       FROM statement_lines sl JOIN statement_files f ON f.id = sl.statement_file_id

@@ -90,7 +90,7 @@ export async function dayDigest(db: Sql, opts: { date: string; providers?: reado
     const rows = await discrepancyRows(db, run.id);
     const personal = new PersonalData();
     const extras = await db.query<{ kind: string; provider_txn_id: string | null; order_id: string | null; ledger_id: string | null; line_extra: unknown; ledger_extra: unknown }>(
-      `SELECT d.kind, d.provider_txn_id, d.order_id, d.ledger_id, sl.extra AS line_extra, le.extra AS ledger_extra
+      `SELECT d.kind, d.provider_txn_id, d.order_id, d.ledger_id, sl.extra::json AS line_extra, le.extra AS ledger_extra
          FROM discrepancies d
          LEFT JOIN statement_lines sl ON sl.id = d.statement_line_id
          LEFT JOIN ledger_entries le ON le.id = d.ledger_entry_id
