@@ -17,6 +17,9 @@
  *   floor does not validate, archive, hash, check control totals, rank duplicates or write a workbook:
  *   it is a lower bound, not a reconciler.
  *
+ * Up to 1M lines it measures three such pairs one after the other (BENCH_ROUNDS), and reports the pair of
+ * median ratio (the highest peak of all): the machine's speed drifts within minutes.
+ *
  * It prints a table per size (product s, floor s, ratio, lines/s, peak MB), the 10M/1M time ratio, and
  * whether each target holds (1M ≤ 1.5× floor; peak RSS < 512 MB at every size; 10M ≤ 11× the 1M time),
  * and writes the figures to bench/results/latest.json.
@@ -29,7 +32,7 @@
  *
  * Environment: BENCH_SIZES, BENCH_SEED (42), BENCH_DATE (2026-11-24), BENCH_PG_URL
  * (postgres://postgres@127.0.0.1:5432/postgres), BENCH_PG_LOG, BENCH_KEEP=1 (keep scratch output),
- * BENCH_CPU_PROF=1, BENCH_SKIP_FLOOR=1.
+ * BENCH_CPU_PROF=1, BENCH_SKIP_FLOOR=1, BENCH_ROUNDS.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -52,6 +55,14 @@ const KEEP = process.env.BENCH_KEEP === '1';
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const SKIP_FLOOR = process.env.BENCH_SKIP_FLOOR === '1';
 const EXPLAIN = process.env.BENCH_EXPLAIN === '1';
+/**
+ * Product-and-floor pairs per size, one after the other (default: 3 up to 1M lines, 1 above). This
+ * machine's speed drifts by up to threefold within minutes; the size is reported by its pair of median
+ * ratio, and every pair is printed and kept.
+ */
+const ROUNDS_ENV = process.env.BENCH_ROUNDS === undefined ? null : Number(process.env.BENCH_ROUNDS);
+if (ROUNDS_ENV !== null && !(Number.isInteger(ROUNDS_ENV) && ROUNDS_ENV >= 1)) throw new Error('BENCH_ROUNDS: a whole number ≥ 1');
+const roundsFor = (lines: number): number => ROUNDS_ENV ?? (lines <= 1_000_000 ? 3 : 1);
 /** The product is stopped after this long and reported as not finished (its phases so far are kept). */
 const TIMEOUT_SECONDS = Number(process.env.BENCH_TIMEOUT ?? 1800);
 /** Experiments only: `name=value,…` set on the product database (ALTER DATABASE … SET), e.g. enable_nestloop=off. */
@@ -510,6 +521,17 @@ interface SizeResult {
   ratio: number | null;
   linesPerSecond: number | null;
   targets: { withinFloorRatio: boolean | null; peakUnder512MB: boolean };
+  /** Every pair measured, in order (the one above is the pair of median ratio). */
+  rounds: Array<{ productSeconds: number; floorSeconds: number | null; ratio: number | null; peakRssMB: number; summaryOk: boolean }>;
+  /** The highest peak of all the pairs' product runs (the memory target reads this one). */
+  peakRssMB: number;
+}
+
+/** The pair whose ratio is the median (the lower middle one of an even count); without a floor, the median product time. */
+function medianPair<T extends { product: ProductResult; ratio: number | null }>(pairs: readonly T[]): T {
+  const key = (p: T) => p.ratio ?? p.product.seconds;
+  const sorted = [...pairs].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 function sizesFromArgs(): number[] {
@@ -549,9 +571,18 @@ async function main(): Promise<void> {
     const scratch = join(DATA, `${lines}-s${SEED}`, 'run');
     mkdirSync(scratch, { recursive: true });
     const tag = human(lines).toLowerCase();
-    const product = await runProduct(m, scratch, tag);
-    const floor = SKIP_FLOOR ? null : await runFloor(m, scratch, tag);
-    const ratio = floor ? product.seconds / floor.seconds : null;
+    const pairs: Array<{ product: ProductResult; floor: FloorResult | null; ratio: number | null }> = [];
+    const rounds = roundsFor(lines);
+    for (let i = 1; i <= rounds; i++) {
+      if (rounds > 1) log(`round ${i} of ${rounds}`);
+      const product = await runProduct(m, scratch, tag);
+      const floor = SKIP_FLOOR ? null : await runFloor(m, scratch, tag);
+      const ratio = floor ? product.seconds / floor.seconds : null;
+      if (rounds > 1) log(`round ${i}: product ${fmt(product.seconds)} s, floor ${fmt(floor?.seconds ?? null)} s, ratio ${fmt(ratio)}`);
+      pairs.push({ product, floor, ratio });
+    }
+    const { product, floor, ratio } = medianPair(pairs);
+    const peakRssMB = Math.max(...pairs.map((p) => p.product.peakRssMB));
     results.push({
       lines,
       statementMB: Math.round(m.statementBytes / 2 ** 20),
@@ -563,7 +594,9 @@ async function main(): Promise<void> {
       ratio,
       linesPerSecond: product.timedOut ? null : Math.round(lines / product.seconds),
       // A run stopped at the timeout is slower than measured: its ratio is a lower bound.
-      targets: { withinFloorRatio: ratio === null ? null : !product.timedOut && ratio <= TARGET_FLOOR_RATIO, peakUnder512MB: product.peakRssMB < TARGET_PEAK_MB },
+      targets: { withinFloorRatio: ratio === null ? null : !product.timedOut && ratio <= TARGET_FLOOR_RATIO, peakUnder512MB: peakRssMB < TARGET_PEAK_MB },
+      rounds: pairs.map((p) => ({ productSeconds: round(p.product.seconds), floorSeconds: p.floor ? round(p.floor.seconds) : null, ratio: p.ratio === null ? null : round(p.ratio), peakRssMB: Math.round(p.product.peakRssMB), summaryOk: p.product.check.ok })),
+      peakRssMB,
     });
     printSize(results[results.length - 1]!);
   }
@@ -577,10 +610,10 @@ async function main(): Promise<void> {
     '10M ≤ 11× the 1M time': scale === null ? null : scale <= TARGET_SCALE_RATIO,
   };
 
-  process.stdout.write('\n| lines | product s | floor s | ratio | lines/s | peak MB | summary check |\n|---:|---:|---:|---:|---:|---:|---|\n');
+  process.stdout.write('\n| lines | product s | floor s | ratio | lines/s | peak MB | summary check | pairs (product / floor s) |\n|---:|---:|---:|---:|---:|---:|---|---|\n');
   for (const r of results) {
     const gt = r.product.timedOut ? '>' : '';
-    process.stdout.write(`| ${human(r.lines)} | ${gt}${fmt(r.product.seconds)}${r.product.timedOut ? ' (timeout)' : ''} | ${fmt(r.floor?.seconds ?? null)} | ${gt}${fmt(r.ratio)} | ${r.linesPerSecond === null ? `<${Math.round(r.lines / r.product.seconds)}` : r.linesPerSecond} | ${fmt(r.product.peakRssMB, 0)} | ${r.product.check.ok ? 'ok' : 'FAILED'} |\n`);
+    process.stdout.write(`| ${human(r.lines)} | ${gt}${fmt(r.product.seconds)}${r.product.timedOut ? ' (timeout)' : ''} | ${fmt(r.floor?.seconds ?? null)} | ${gt}${fmt(r.ratio)} | ${r.linesPerSecond === null ? `<${Math.round(r.lines / r.product.seconds)}` : r.linesPerSecond} | ${fmt(r.peakRssMB, 0)} | ${r.rounds.every((x) => x.summaryOk) ? 'ok' : 'FAILED'} | ${r.rounds.map((x) => `${fmt(x.productSeconds, 1)} / ${fmt(x.floorSeconds, 1)}`).join(', ')} |\n`);
   }
   process.stdout.write(`\n10M/1M product time ratio: ${scale === null ? 'not measured' : fmt(scale)}${r10?.product.timedOut ? ' (10M timed out: lower bound)' : ''}\n`);
   for (const [name, ok] of Object.entries(targets)) process.stdout.write(`target ${name}: ${ok === null ? 'not measured' : ok ? 'MET' : 'NOT MET'}\n`);
@@ -606,7 +639,8 @@ async function main(): Promise<void> {
       floorSeconds: r.floor ? round(r.floor.seconds) : null,
       ratio: r.ratio === null ? null : round(r.ratio),
       linesPerSecond: r.linesPerSecond,
-      peakRssMB: Math.round(r.product.peakRssMB),
+      peakRssMB: Math.round(r.peakRssMB),
+      rounds: r.rounds,
       peakRssSource: r.product.peakSource,
       productCpuSeconds: { user: r.product.userSeconds, system: r.product.systemSeconds },
       summaryCheck: { ok: r.product.check.ok, problems: r.product.check.problems },
@@ -637,6 +671,9 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 function printSize(r: SizeResult): void {
   const p = r.product;
   process.stdout.write(`\n== ${human(r.lines)} lines (statement ${r.statementMB} MB, ledger ${r.ledgerRows} rows / ${r.ledgerMB} MB)\n`);
+  if (r.rounds.length > 1) {
+    process.stdout.write(`pairs    ${r.rounds.map((x) => `${fmt(x.productSeconds)} / ${fmt(x.floorSeconds)} s (${fmt(x.ratio)})`).join(', ')}; the median pair:\n`);
+  }
   if (p.timedOut) process.stdout.write(`product  TIMED OUT after ${fmt(p.seconds)} s, the database was running: ${p.stuckOn}\n`);
   process.stdout.write(`product  ${p.timedOut ? '>' : ''}${fmt(p.seconds)} s  peak ${fmt(p.peakRssMB, 0)} MB  cpu user ${fmt(p.userSeconds)} s sys ${fmt(p.systemSeconds)} s  ${r.linesPerSecond} lines/s  summary ${p.check.ok ? 'ok' : 'FAILED ' + p.check.problems.join('; ')}\n`);
   if (r.floor) process.stdout.write(`floor    ${fmt(r.floor.seconds)} s  (steps ${r.floor.steps.map((x) => fmt(x)).join(' + ')})  ${r.floor.discrepancyRows} rows  → ratio ${fmt(r.ratio)} (target ≤ ${TARGET_FLOOR_RATIO})\n`);
