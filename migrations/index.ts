@@ -20,6 +20,7 @@ import * as runItemsWithoutRowFkChecks from './20261126070000_run_items_without_
 import * as statementLinesByFileBrin from './20261126080000_statement_lines_by_file_brin.js';
 import * as matchesIndexedForDailyRuns from './20261127000000_matches_indexed_for_daily_runs.js';
 import * as statementExtraAsText from './20261127010000_statement_extra_as_text.js';
+import * as statementNetGenerated from './20261127020000_statement_net_generated.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -49,6 +50,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261126080000_statement_lines_by_file_brin', statementLinesByFileBrin],
   ['20261127000000_matches_indexed_for_daily_runs', matchesIndexedForDailyRuns],
   ['20261127010000_statement_extra_as_text', statementExtraAsText],
+  ['20261127020000_statement_net_generated', statementNetGenerated],
 ];
 
 /** A knex migration source over the list above (no directory scanning: works from src and from dist). */

@@ -1,5 +1,6 @@
 import { ANALYZE_AFTER_ROWS, textField, type Database } from '../db/database.js';
 import type { ParseOptions, ProviderId, StatementLine, StatementParser, StatementSummary } from '../parsers/contract.js';
+import { NumeralLine } from '../parsers/common/numeral-line.js';
 import { statementKeys } from '../reconcile/keys.js';
 import { archiveOriginal } from './archive.js';
 
@@ -24,7 +25,7 @@ export interface LoadedStatement {
 const LINE_COLUMNS = [
   'statement_file_id', 'line_no', 'source_member', 'source_line', 'provider', 'type',
   'provider_txn_id', 'parent_txn_id', 'merchant_ref', 'merchant_order_id',
-  'gross', 'fee', 'net', 'currency', 'original_amount', 'original_currency', 'occurred_at', 'payment_method', 'wallet', 'status',
+  'gross', 'fee', 'currency', 'original_amount', 'original_currency', 'occurred_at', 'payment_method', 'wallet', 'status',
   'description', 'needs_review', 'txn_key', 'ref_key', 'extra',
 ] as const;
 
@@ -38,7 +39,8 @@ const PLANNED_COLUMNS = ['statement_file_id', 'provider', 'type', 'provider_txn_
 /**
  * One statement line as a line of COPY's text format, written directly: numbers, instants and flags
  * need no escaping by construction; every text that comes from the file goes through `textField`
- * (which leaves JSON alone, where CSV would double each of its quotes).
+ * (which leaves JSON alone, where CSV would double each of its quotes). A line's numerals go as the file
+ * wrote them (the column's type reads `7.50` as `7.5`); `net` is the table's own, `gross - fee`.
  */
 export function lineText(filePrefix: string, lineNo: number, l: StatementLine, instant: (at: Date) => string): string {
   const keys = statementKeys(l);
@@ -47,7 +49,8 @@ export function lineText(filePrefix: string, lineNo: number, l: StatementLine, i
   return (
     `${filePrefix}${lineNo}\t${textField(l.source.member)}\t${l.source.line}\t${textField(l.provider)}\t${l.type}\t` +
     `${textField(l.providerTxnId)}\t${textField(l.parentTxnId)}\t${textField(l.merchantRef)}\t${textField(l.merchantOrderId)}\t` +
-    `${l.gross.toFixed()}\t${l.fee.toFixed()}\t${l.net.toFixed()}\t${textField(l.currency)}\t` +
+    (l instanceof NumeralLine ? `${l.grossText}\t${l.feeText}\t` : `${l.gross.toFixed()}\t${l.fee.toFixed()}\t`) +
+    `${textField(l.currency)}\t` +
     `${l.original ? l.original.amount.toFixed() : '\\N'}\t${textField(l.original ? l.original.currency : null)}\t${instant(l.occurredAt)}\t` +
     `${textField(l.paymentMethod)}\t${textField(l.wallet)}\t${textField(l.status)}\t${textField(l.description)}\t${l.needsReview ? 't' : 'f'}\t` +
     `${textField(keys.txnKey)}\t${textField(keys.refKey)}\t${textField(extra)}\n`

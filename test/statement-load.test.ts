@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Decimal } from '../core/money/index.js';
+import { collect } from '../parsers/common/parsed-statement.js';
+import { wechatpayParser } from '../parsers/wechatpay/index.js';
 import { ANALYZE_AFTER_ROWS } from '../db/database.js';
 import { importLedger } from '../ledger/import.js';
 import { loadStatement } from '../storage/statements.js';
@@ -36,6 +40,22 @@ describe.each(BACKENDS)('statement load on $name', ({ fresh }) => {
     );
     expect(rows.map((r) => r.extra)).toEqual([...extras.slice(0, 3), null, extras[4]]);
     expect(rows.map((r) => r.at.toISOString())).toEqual(ats);
+  });
+
+  it("keeps a WeChat Pay bill's amounts as the parser read them, and the table's net is gross - fee", async () => {
+    // The trade bill's lines carry their numerals (NumeralLine), written to COPY as the file has them.
+    const path = fileURLToPath(new URL('../fixtures/wechatpay/all-bom-crlf.csv', import.meta.url));
+    const { lines } = await collect(wechatpayParser.parse({ path }));
+    const dir = tempDir();
+    const st = await loadStatement(t.db, { parser: wechatpayParser, path, archiveDir: join(dir, 'archive') });
+    const rows = await t.db.query<{ type: string; gross: string; fee: string; net: string }>(
+      `SELECT type, gross::text, fee::text, net::text FROM statement_lines WHERE statement_file_id = $1 ORDER BY line_no`,
+      [st.id],
+    );
+    const six = (d: Decimal) => d.toFixed(6);
+    expect(rows).toEqual(lines.map((l) => ({ type: l.type, gross: six(l.gross), fee: six(l.fee), net: six(l.net) })));
+    expect(rows.some((r) => r.type === 'refund' && r.gross.startsWith('-'))).toBe(true);
+    expect(rows.some((r) => !/^-?\d+\.\d\d0000$/.test(r.fee))).toBe(true); // a fee with more than two decimals
   });
 
   it('loads a file again whose earlier load left its row unfinished, with each line once, numbered from 1', async () => {

@@ -53,3 +53,10 @@ export function fixedDecimalText(text: string, places: number): string {
   else body = '0' + text.slice(from, end); // `.5`
   return c0 === 0x2d && (!zeroInt || places > 0) ? '-' + body : body;
 }
+
+/** The negation of a plain decimal numeral, as a numeral: `7.50` → `-7.50`, `+7` → `-7`, `-7` → `7`. */
+export function negatedNumeral(text: string): string {
+  const c0 = text.charCodeAt(0);
+  if (c0 === 0x2d) return text.slice(1);
+  return c0 === 0x2b ? `-${text.slice(1)}` : `-${text}`;
+}

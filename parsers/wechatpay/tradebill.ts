@@ -1,10 +1,11 @@
 import { StatementFormatError } from '../../core/errors.js';
-import { Decimal, DecimalSum, isDecimalText, isKnownCurrency, type Decimal as DecimalT } from '../../core/money/index.js';
+import { Decimal, DecimalSum, isDecimalText, isKnownCurrency, negatedNumeral, type Decimal as DecimalT } from '../../core/money/index.js';
 import { parseNaiveTime } from '../../core/time.js';
 import { LINE_TYPES, type ControlTotal, type LineType, type ParseOptions, type StatementLine, type StatementSummary } from '../contract.js';
 import { ControlTotals } from '../common/control-totals.js';
 import { orNull } from '../common/fields.js';
 import { mapHeaderCells } from '../common/header.js';
+import { NumeralLine } from '../common/numeral-line.js';
 import type { TextLine } from '../common/text-lines.js';
 import {
   HISTORIC_SETTLEMENT_NAME,
@@ -167,11 +168,11 @@ export async function* parseTradeBill(
       needsReview = true;
     }
 
-    const fee = new Decimal(feeText);
-    let gross: DecimalT;
-    if (type === 'payment') gross = new Decimal(settlementText);
-    else if (type === 'refund') gross = new Decimal(refundText ?? '0').negated();
-    else gross = new Decimal(settlementText).minus(refundText ?? '0');
+    // The line keeps the numerals (NumeralLine); only an adjustment's gross is computed.
+    let grossText: string;
+    if (type === 'payment') grossText = settlementText;
+    else if (type === 'refund') grossText = refundText === undefined ? '0' : negatedNumeral(refundText);
+    else grossText = new Decimal(settlementText).minus(refundText ?? '0').toFixed();
     const settlementIsZero = ZERO_TEXT.test(settlementText);
     const refundIsZero = refundText === undefined || ZERO_TEXT.test(refundText);
     if (type !== 'payment' && !settlementIsZero) settlementOutsidePayments.add(settlementText);
@@ -201,16 +202,13 @@ export async function* parseTradeBill(
     const outTradeNo = ix.outTradeNo < 0 ? null : idOrNull(cells[ix.outTradeNo]);
     const refundId = ix.refundId < 0 ? null : idOrNull(cells[ix.refundId]);
     const outRefundNo = ix.outRefundNo < 0 ? null : idOrNull(cells[ix.outRefundNo]);
-    return {
+    return new NumeralLine({
       provider: 'wechatpay',
       type,
       providerTxnId: type === 'refund' ? refundId : transactionId,
       parentTxnId: type === 'refund' ? transactionId : null,
       merchantRef: type === 'refund' ? outRefundNo : outTradeNo,
       merchantOrderId: type === 'refund' ? outTradeNo : null,
-      gross,
-      fee,
-      net: gross.minus(fee),
       currency: cur,
       occurredAt,
       paymentMethod: ix.tradeType < 0 ? null : orNull(cells[ix.tradeType]),
@@ -220,7 +218,7 @@ export async function* parseTradeBill(
       needsReview,
       source: { member: null, line },
       extra,
-    };
+    }, grossText, feeText);
   };
 
   for await (const events of billBody(lines, file, headerRow.line, header.length, '总交易单数')) {
