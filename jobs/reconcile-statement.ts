@@ -8,7 +8,7 @@ import { loadFeeSchedules } from '../reconcile/fees/index.js';
 import { loadMatchRules } from '../reconcile/rules.js';
 import { prepareAdhocLedger } from '../reconcile/match.js';
 import { adhocRunDate, reconcileRun, reconcileRunIn, type RunRequest, type RunSummary } from '../reconcile/run.js';
-import { feeRows, lineTypesOf, type FeeRow } from '../reports/fee-rows.js';
+import { loadedFeeRows, lineTypesOf, type FeeRow } from '../reports/fee-rows.js';
 import { prefetchWorkbookWriter, writeRunReports } from '../reports/write-run-reports.js';
 import { loadStatement, type LoadedStatement } from '../storage/statements.js';
 
@@ -129,14 +129,14 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
         throw err;
       }
       const loaded = await loading;
-      // The matching keeps one core busy. Beside it, this process loads the workbook writer and, once the
-      // run has made its scratch tables (at 10M, the two scans of the statements side by side took as long
-      // as one after the other), another connection reads what the reports need of the committed
-      // statements alone.
+      // The matching keeps one core busy. Beside it, this process loads the workbook writer. What the reports
+      // need of the statements, their loads counted; a statement loaded earlier is read from the stored lines
+      // by another connection once the run has made its scratch tables (at 10M, the two scans of the
+      // statements side by side took as long as one after the other).
       prefetchWorkbookWriter();
       const readCharged = () => {
         if (!chargedFees) {
-          chargedFees = feeRows(db, loaded.map((s) => s.id));
+          chargedFees = loadedFeeRows(db, loaded);
           chargedFees.catch(() => undefined); // awaited by the summary and the reports
         }
         return chargedFees;
@@ -154,6 +154,7 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
     ledger = await importLedger(db, req.ledger);
     summary = await reconcileRun(db, runRequest(statements, ledger));
   }
-  const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out, chargedFees ? { fees: await chargedFees } : {});
+  const charged = await (chargedFees ?? loadedFeeRows(db, statements));
+  const files = await writeRunReports(db, summary, statements.map((s) => s.id), req.out, { fees: charged });
   return { summary, statements, ledger, files };
 }

@@ -1,16 +1,10 @@
 import type { Sql } from '../db/database.js';
 import type { LineTypeCount } from '../reconcile/run.js';
+import { mergeTallies, type TallyRow } from '../storage/line-tally.js';
+import type { LoadedStatement } from '../storage/statements.js';
 
-export interface FeeRow {
-  currency: string;
-  type: string;
-  payment_method: string;
-  wallet: string;
-  lines: number;
-  gross: string;
-  fee: string;
-  net: string;
-}
+/** The statements' lines by currency, type, payment method and wallet (see LineTally, which counts them as they load). */
+export type FeeRow = TallyRow;
 
 export interface FeeCheckRow {
   currency: string;
@@ -21,16 +15,25 @@ export interface FeeCheckRow {
   mismatches: number;
 }
 
-/** Fees the statements charged, by currency, line type, payment method and wallet. */
+/** Fees the statements charged, by currency, line type, payment method and wallet (no method or wallet: ''), in code-point order. */
 export async function feeRows(db: Sql, statementFileIds: string[]): Promise<FeeRow[]> {
   return db.query<FeeRow>(
-    `SELECT currency, type, coalesce(payment_method, '') AS payment_method, coalesce(wallet, '') AS wallet,
+    `SELECT currency, type, payment_method, wallet,
             count(*)::int AS lines, sum(gross)::text AS gross, sum(fee)::text AS fee, sum(net)::text AS net
-       FROM statement_lines WHERE statement_file_id = ANY($1::bigint[])
+       FROM (SELECT currency::text COLLATE "C" AS currency, type COLLATE "C" AS type,
+                    coalesce(payment_method, '') COLLATE "C" AS payment_method, coalesce(wallet, '') COLLATE "C" AS wallet, gross, fee, net
+               FROM statement_lines WHERE statement_file_id = ANY($1::bigint[])) l
       GROUP BY currency, type, payment_method, wallet
       ORDER BY currency, type, payment_method, wallet`,
     [statementFileIds],
   );
+}
+
+/** The fee rows of statements: from what their loads counted when each was loaded here, else from the stored lines. */
+export async function loadedFeeRows(db: Sql, statements: readonly LoadedStatement[]): Promise<FeeRow[]> {
+  const tallies = statements.map((s) => s.tally);
+  if (tallies.every((t): t is TallyRow[] => t !== null)) return mergeTallies(tallies);
+  return feeRows(db, statements.map((s) => s.id));
 }
 
 /** Line counts by type, from the fee rows (which group every line of the statements). */

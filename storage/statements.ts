@@ -3,6 +3,7 @@ import type { ParseOptions, ProviderId, StatementLine, StatementParser, Statemen
 import { NumeralLine } from '../parsers/common/numeral-line.js';
 import { statementKeys } from '../reconcile/keys.js';
 import { archiveOriginal } from './archive.js';
+import { LineTally, type TallyRow } from './line-tally.js';
 
 export interface LoadedStatement {
   id: string;
@@ -20,6 +21,8 @@ export interface LoadedStatement {
   controls: StatementSummary['controls'];
   /** True when this exact file had been loaded before and was not parsed again. */
   alreadyLoaded: boolean;
+  /** The lines by currency, type, payment method and wallet, counted as they loaded (see LineTally); null when not parsed here or not exact. */
+  tally: TallyRow[] | null;
 }
 
 const LINE_COLUMNS = [
@@ -132,6 +135,7 @@ export async function loadStatement(
       lineCount: existing.line_count ?? 0,
       controls: existing.controls ?? [],
       alreadyLoaded: true,
+      tally: null,
     };
   }
 
@@ -155,8 +159,10 @@ export async function loadStatement(
     let last = -Infinity;
     const filePrefix = `${fileId}\t`;
     const instant = isoWriter();
+    const tally = new LineTally();
     const toLine = (line: StatementLine): string => {
       lineNo += 1;
+      tally.add(line);
       const ms = line.occurredAt.getTime();
       if (ms < first) first = ms;
       if (ms > last) last = ms;
@@ -182,6 +188,7 @@ export async function loadStatement(
       lineCount: lineNo,
       controls: summary.controls,
       alreadyLoaded: false,
+      tally: tally.rows(),
     };
   });
 }

@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import type { Decimal } from '../core/money/index.js';
 import { collect } from '../parsers/common/parsed-statement.js';
 import { wechatpayParser } from '../parsers/wechatpay/index.js';
+import { alipayParser } from '../parsers/alipay/index.js';
+import type { StatementParser } from '../parsers/contract.js';
+import { feeRows, loadedFeeRows } from '../reports/fee-rows.js';
 import { ANALYZE_AFTER_ROWS } from '../db/database.js';
 import { importLedger } from '../ledger/import.js';
 import { loadStatement } from '../storage/statements.js';
@@ -56,6 +59,37 @@ describe.each(BACKENDS)('statement load on $name', ({ fresh }) => {
     expect(rows).toEqual(lines.map((l) => ({ type: l.type, gross: six(l.gross), fee: six(l.fee), net: six(l.net) })));
     expect(rows.some((r) => r.type === 'refund' && r.gross.startsWith('-'))).toBe(true);
     expect(rows.some((r) => !/^-?\d+\.\d\d0000$/.test(r.fee))).toBe(true); // a fee with more than two decimals
+  });
+
+  it('counts each load\'s lines by currency, type, method and wallet exactly as summing the stored lines does', async () => {
+    const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+    const dir = tempDir();
+    const load = (parser: StatementParser, path: string) => loadStatement(t.db, { parser, path, archiveDir: join(dir, 'archive') });
+    // Two WeChat Pay bills (their numerals added as text, groups in common) and an Alipay one (Decimals).
+    const all = await load(wechatpayParser, fixture('wechatpay/all.csv.gz'));
+    const refunds = await load(wechatpayParser, fixture('wechatpay/refund.csv'));
+    const alipay = await load(alipayParser, fixture('alipay/20880211096256330156_20190917_业务明细.csv'));
+    for (const st of [all, refunds, alipay]) {
+      expect(st.tally).not.toBeNull();
+      expect(st.tally).toEqual(await feeRows(t.db, [st.id]));
+    }
+    expect(all.tally!.some((r) => r.type === 'refund') && refunds.tally!.some((r) => r.type === 'refund')).toBe(true);
+    expect(await loadedFeeRows(t.db, [all, refunds, alipay])).toEqual(await feeRows(t.db, [all.id, refunds.id, alipay.id]));
+    // Loaded before: nothing counted here, so the stored lines are summed.
+    const again = await load(wechatpayParser, fixture('wechatpay/all.csv.gz'));
+    expect([again.alreadyLoaded, again.tally]).toEqual([true, null]);
+    expect(await loadedFeeRows(t.db, [again])).toEqual(all.tally);
+  });
+
+  it('counts nothing for a statement with an amount finer than the table keeps, whose stored lines are summed instead', async () => {
+    const dir = tempDir();
+    const path = writeJsonStatement(dir, 's.json', {
+      lines: [{ type: 'payment' as const, txn: 'P1', gross: '1.0000004', at: '2026-11-24T04:00:00.000Z' }, { type: 'payment' as const, txn: 'P2', gross: '2.00', fee: '0.0000004' }],
+    });
+    const st = await loadStatement(t.db, { parser: jsonParser('alipay'), path, archiveDir: join(dir, 'archive') });
+    expect(st.tally).toBeNull();
+    const [row] = await loadedFeeRows(t.db, [st]);
+    expect([row!.lines, row!.gross, row!.fee, row!.net]).toEqual([2, '3.000000', '0.000000', '3.000000']);
   });
 
   it('loads a file again whose earlier load left its row unfinished, with each line once, numbered from 1', async () => {
