@@ -10,6 +10,7 @@ import { prepareAdhocLedger } from '../reconcile/match.js';
 import { adhocRunDate, reconcileRun, reconcileRunIn, type RunRequest, type RunSummary } from '../reconcile/run.js';
 import { loadedFeeRows, lineTypesOf, type FeeRow } from '../reports/fee-rows.js';
 import { prefetchWorkbookWriter, writeRunReports } from '../reports/write-run-reports.js';
+import type { ArchivedFile } from '../storage/archive.js';
 import { loadStatement, type LoadedStatement } from '../storage/statements.js';
 
 export interface ReconcileRequest {
@@ -25,6 +26,8 @@ export interface ReconcileRequest {
   feesFile?: string | undefined;
   /** A matching rules file (`--rules`): the rules in priority order. */
   rulesFile?: string | undefined;
+  /** The first statement's archive step (`archiveOriginal`), started before the database was open. */
+  firstArchiving?: Promise<ArchivedFile> | undefined;
 }
 
 export interface ReconcileResult {
@@ -79,8 +82,9 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
   const archivedFirst = new Promise<void>((resolve) => (firstArchived = resolve));
   const loadAll = async (): Promise<LoadedStatement[]> => {
     const loaded: LoadedStatement[] = [];
-    for (const path of req.statements) {
-      loaded.push(await loadStatement(db, { parser, path, archiveDir: req.archiveDir, options: req.parseOptions ?? {}, onArchived: firstArchived }));
+    for (const [i, path] of req.statements.entries()) {
+      const archiving = i === 0 ? req.firstArchiving : undefined;
+      loaded.push(await loadStatement(db, { parser, path, archiveDir: req.archiveDir, options: req.parseOptions ?? {}, onArchived: firstArchived, ...(archiving ? { archiving } : {}) }));
     }
     return loaded;
   };

@@ -2,7 +2,7 @@ import { ANALYZE_AFTER_ROWS, textField, type Database } from '../db/database.js'
 import type { ParseOptions, ProviderId, StatementLine, StatementParser, StatementSummary } from '../parsers/contract.js';
 import { NumeralLine } from '../parsers/common/numeral-line.js';
 import { statementKeys } from '../reconcile/keys.js';
-import { archiveOriginal } from './archive.js';
+import { archiveOriginal, type ArchivedFile } from './archive.js';
 import { LineTally, type TallyRow } from './line-tally.js';
 
 export interface LoadedStatement {
@@ -116,10 +116,13 @@ export async function loadStatement(
     originalName?: string;
     /** Called when the archive step ends, the bytes kept or not, before any parse: work that waits for it may start. */
     onArchived?: () => void;
+    /** The archive step of `path`, already started (`archiveOriginal`): `recon reconcile` keeps the bytes while the database opens. */
+    archiving?: Promise<ArchivedFile>;
   },
 ): Promise<LoadedStatement> {
   const { parser, path } = args;
-  const archived = await archiveOriginal(args.archiveDir, parser.provider, path).finally(() => args.onArchived?.());
+  const archiving = args.archiving ?? archiveOriginal(args.archiveDir, parser.provider, path);
+  const archived = await archiving.finally(() => args.onArchived?.());
   if (args.originalName) archived.originalName = args.originalName;
   const base = { provider: parser.provider, ...archived };
 

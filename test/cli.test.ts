@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
@@ -135,6 +135,19 @@ describe.each(backends)('recon CLI on $name', ({ env: makeEnv }) => {
     const r = await recon(['reconcile', '--provider', 'alipay', '--statement', ALIPAY_ZIP, '--ledger', ledger, '--out', join(dir, 'x')], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('bad-ledger.csv, line 3, field "amount"');
+  });
+
+  it('names a statement file it cannot read, writes nothing and leaves nothing half kept in the archive', async () => {
+    // The first statement's bytes are kept while the database opens: its error must still come out.
+    const missing = join(dir, 'no-such-bill.csv');
+    const out = join(dir, 'unread');
+    const r = await recon(['reconcile', '--provider', 'wechatpay', '--statement', missing, '--ledger', LEDGER, '--out', out, '--date', '2026-11-24'], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(missing);
+    expect(existsSync(join(out, 'discrepancies.csv'))).toBe(false);
+    const archive = join(env.RECON_HOME!, 'archive');
+    const kept = existsSync(archive) ? readdirSync(archive, { recursive: true }).map(String) : [];
+    expect(kept.filter((name) => name.includes('.incoming'))).toEqual([]);
   });
 
   it('imports a ledger idempotently', async () => {
