@@ -125,7 +125,7 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
         if (early) {
           await prepareAdhocLedger(tx, {
             provider: req.provider, ledgerImportId: imported.importId, periodStart: early.start, periodEnd: early.end,
-            runDate: adhocRunDate({ billDate: early.billDate, period: early }), repeated: imported.repeated,
+            runDate: adhocRunDate({ billDate: early.billDate, period: early }),
           });
         }
       } catch (err) {
@@ -145,11 +145,8 @@ export async function reconcileStatements(db: Database, req: ReconcileRequest): 
         }
         return chargedFees;
       };
-      // The keys the statement repeats, as its load found them: one statement (each load sees its own lines).
-      const statementRepeats = loaded.length === 1 ? loaded[0]!.repeated : null;
       const run = await reconcileRunIn(tx, runRequest(loaded, imported), {
         ledgerPrepared: early !== null,
-        ...(statementRepeats ? { statementRepeats } : {}),
         onCandidates: () => void readCharged(),
         lineTypes: () => readCharged().then(lineTypesOf),
       });

@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
 import { LedgerFormatError } from '../core/errors.js';
-import type { KeyPairs } from '../reconcile/repeated-keys.js';
 
 /** What the worker is given: the file, the import id to end each row with (a copy into ledger_entries), its credit. */
 export interface CopyJob {
@@ -11,7 +10,7 @@ export interface CopyJob {
 
 export type WorkerMessage =
   | { chunk: Uint8Array }
-  | { done: number; repeated: KeyPairs }
+  | { done: number }
   | { ledgerError: { file: string; line: number | undefined; field: string | undefined; detail: string } }
   | { error: { name: string; message: string; code?: string } };
 
@@ -31,12 +30,11 @@ function startWorker(job: CopyJob): Worker {
 
 /**
  * A ledger CSV as COPY CSV text (the rows of `ledgerCopyRows`), read, checked and written by a worker
- * thread: byte chunks that each end with a whole row. Once the last chunk has been taken, `counter.n`
- * holds the row count and `counter.repeated` the (type, key) pairs the rows repeat (RepeatedKeys). A bad
- * row ends the chunks with the worker's LedgerFormatError (file, line and field); stopping early ends the
- * worker.
+ * thread: byte chunks that each end with a whole row. `counter.n` holds the row count once the last
+ * chunk has been taken. A bad row ends the chunks with the worker's LedgerFormatError (file, line and
+ * field); stopping early ends the worker.
  */
-export async function* ledgerCopyChunks(path: string, importId: string | undefined, counter: { n: number; repeated?: KeyPairs }): AsyncGenerator<Uint8Array> {
+export async function* ledgerCopyChunks(path: string, importId: string | undefined, counter: { n: number }): AsyncGenerator<Uint8Array> {
   const worker = startWorker({ path, importId: importId ?? null, credit: CREDIT });
   const inbox: Array<WorkerMessage | { crashed: unknown } | { exited: number }> = [];
   let wake: (() => void) | null = null;
@@ -57,7 +55,6 @@ export async function* ledgerCopyChunks(path: string, importId: string | undefin
         worker.postMessage({ credit: 1 });
       } else if ('done' in m) {
         counter.n = m.done;
-        counter.repeated = m.repeated;
         return;
       } else if ('ledgerError' in m) {
         const { detail, ...loc } = m.ledgerError;

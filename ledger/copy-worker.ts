@@ -6,7 +6,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LedgerFormatError } from '../core/errors.js';
 import { COPY_CHUNK_BYTES, copyChunks, copyCsvRow } from '../db/copy-text.js';
-import { RepeatedKeys } from '../reconcile/repeated-keys.js';
 import type { CopyJob, WorkerMessage } from './copy-in-worker.js';
 import { ledgerCopyRows } from './rows.js';
 
@@ -23,15 +22,14 @@ const send = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessag
 
 async function run(): Promise<void> {
   const counter = { n: 0 };
-  const repeats = new RepeatedKeys();
-  for await (const chunk of copyChunks(ledgerCopyRows(job.path, job.importId ?? undefined, repeats), copyCsvRow, counter, COPY_CHUNK_BYTES)) {
+  for await (const chunk of copyChunks(ledgerCopyRows(job.path, job.importId ?? undefined), copyCsvRow, counter, COPY_CHUNK_BYTES)) {
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     credit -= 1;
     // A chunk's memory is its own (never Buffer's shared pool at this size): handed over, not copied.
     const own = chunk.byteOffset === 0 && chunk.buffer.byteLength >= COPY_CHUNK_BYTES;
     send({ chunk }, own ? [chunk.buffer as ArrayBuffer] : []);
   }
-  send({ done: counter.n, repeated: repeats.pairs() });
+  send({ done: counter.n });
 }
 
 run().catch((err: unknown) => {

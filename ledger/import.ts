@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ANALYZE_AFTER_ROWS, copyCsvRow, type Database, type Tx } from '../db/database.js';
 import { LedgerFormatError } from '../core/errors.js';
-import { RepeatedKeys, type KeyPairs } from '../reconcile/repeated-keys.js';
 import { hashFile } from '../storage/archive.js';
 import { ledgerCopyChunks } from './copy-in-worker.js';
 import { ENTRY_COLUMNS, ledgerCopyRows, STAGE_COLUMNS } from './rows.js';
@@ -17,8 +16,6 @@ export interface LedgerImportResult {
   inserted: number;
   updated: number;
   unchanged: number;
-  /** The (type, key) pairs the file's rows repeat, at least (see RepeatedKeys): every row of the import is one of the file's. */
-  repeated: KeyPairs;
 }
 
 /**
@@ -67,21 +64,12 @@ async function readerFor(path: string, reader: LedgerReader | undefined): Promis
   return reader ?? ((await stat(path)).size >= WORKER_MIN_BYTES ? 'worker' : 'thread');
 }
 
-interface CopiedRows {
-  count: number;
-  repeated: KeyPairs;
-}
-
-/** COPYs a ledger file's rows into `table` (ending each with the import id when given): their count, and the pairs they repeat. */
-async function copyLedgerRows(tx: Tx, table: string, columns: readonly string[], path: string, importId: string | undefined, reader: LedgerReader): Promise<CopiedRows> {
-  if (reader === 'thread') {
-    const repeats = new RepeatedKeys();
-    const count = await tx.copyFromBatches(table, columns, ledgerCopyRows(path, importId, repeats), copyCsvRow, 'csv');
-    return { count, repeated: repeats.pairs() };
-  }
-  const counter: { n: number; repeated?: KeyPairs } = { n: 0 };
+/** COPYs a ledger file's rows into `table` (ending each with the import id when given); their count. */
+async function copyLedgerRows(tx: Tx, table: string, columns: readonly string[], path: string, importId: string | undefined, reader: LedgerReader): Promise<number> {
+  if (reader === 'thread') return tx.copyFromBatches(table, columns, ledgerCopyRows(path, importId), copyCsvRow, 'csv');
+  const counter = { n: 0 };
   await tx.copyFromEncoded(table, columns, ledgerCopyChunks(path, importId, counter), 'csv');
-  return { count: counter.n, repeated: counter.repeated! };
+  return counter.n;
 }
 
 /**
@@ -91,12 +79,12 @@ async function copyLedgerRows(tx: Tx, table: string, columns: readonly string[],
  * already or repeats in the file breaks the unique key: nothing is written and the result is null, for the
  * staged upsert to decide. A known id committed meanwhile by a concurrent import ends the same way.
  */
-async function copyNewOnly(tx: Tx, path: string, importId: string, reader: LedgerReader): Promise<CopiedRows | null> {
+async function copyNewOnly(tx: Tx, path: string, importId: string, reader: LedgerReader): Promise<number | null> {
   await tx.query('SAVEPOINT ledger_copy_new');
   try {
-    const copied = await copyLedgerRows(tx, 'ledger_entries', ENTRY_COLUMNS, path, importId, reader);
+    const count = await copyLedgerRows(tx, 'ledger_entries', ENTRY_COLUMNS, path, importId, reader);
     await tx.query('RELEASE SAVEPOINT ledger_copy_new');
-    return copied;
+    return count;
   } catch (err) {
     if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
     await tx.query('ROLLBACK TO SAVEPOINT ledger_copy_new');
@@ -130,7 +118,7 @@ async function writeImport(tx: Tx, path: string, file: string, sha256: string, r
   const importId = String(imp!.id);
   const copied = await copyNewOnly(tx, path, importId, reader);
   const result = copied !== null
-    ? { importId, file, sha256, rows: copied.count, inserted: copied.count, updated: 0, unchanged: 0, repeated: copied.repeated }
+    ? { importId, file, sha256, rows: copied, inserted: copied, updated: 0, unchanged: 0 }
     : await stageAndUpsert(tx, path, file, sha256, importId, reader);
   await tx.query(`UPDATE ledger_imports SET row_count = $2 WHERE id = $1`, [importId, result.rows]);
   // Statistics of the columns that runs select ledger rows by; the others wait for autovacuum (every
@@ -145,7 +133,7 @@ async function stageAndUpsert(tx: Tx, path: string, file: string, sha256: string
       ledger_id text, provider text, type text, order_id text, provider_txn_id text, amount numeric(24,6),
       fee numeric(24,6), currency char(3), booked_at timestamptz, txn_key text, ref_key text, source_line integer
     ) ON COMMIT DROP`);
-  const { count, repeated } = await copyLedgerRows(tx, 'ledger_stage', STAGE_COLUMNS, path, undefined, reader);
+  const count = await copyLedgerRows(tx, 'ledger_stage', STAGE_COLUMNS, path, undefined, reader);
 
   // Only a repeated ledger_id can conflict; counting distinct ids is much cheaper than grouping rows.
   const [ids] = await tx.query<{ repeated: boolean }>(`SELECT count(*) <> count(DISTINCT ledger_id) AS repeated FROM ledger_stage`);
@@ -162,5 +150,5 @@ async function stageAndUpsert(tx: Tx, path: string, file: string, sha256: string
     }
   }
   const [stats] = await tx.query<{ inserted: number; updated: number; unchanged: number }>(UPSERT_SQL, [importId]);
-  return { importId, file, sha256, rows: count, inserted: stats!.inserted, updated: stats!.updated, unchanged: stats!.unchanged, repeated };
+  return { importId, file, sha256, rows: count, inserted: stats!.inserted, updated: stats!.updated, unchanged: stats!.unchanged };
 }

@@ -4,7 +4,6 @@ import { LedgerFormatError } from '../core/errors.js';
 import { decimalPlacesOf, fixedDecimalText, isKnownCurrency, minorUnits } from '../core/money/index.js';
 import { isProviderId, LEDGER_TYPES, type ProviderId } from '../parsers/contract.js';
 import { ledgerKeys } from '../reconcile/keys.js';
-import type { RepeatedKeys } from '../reconcile/repeated-keys.js';
 import { csvRecordBatches } from './csv-records.js';
 
 /**
@@ -149,17 +148,13 @@ export async function* readLedgerCsv(path: string): AsyncGenerator<LedgerRow> {
 
 export const ENTRY_COLUMNS = [...STAGE_COLUMNS, 'import_id'] as const;
 
-/**
- * A validated ledger file as batches of COPY rows, ending with the import's id when one is given (a copy
- * straight into ledger_entries). `repeats` learns each row's type and key (the ones copies rank by).
- */
-export async function* ledgerCopyRows(path: string, importId?: string, repeats?: RepeatedKeys): AsyncGenerator<CopyValue[][]> {
+/** A validated ledger file as batches of COPY rows, ending with the import's id when one is given (a copy straight into ledger_entries). */
+export async function* ledgerCopyRows(path: string, importId?: string): AsyncGenerator<CopyValue[][]> {
   for await (const batch of ledgerRowBatches(path)) {
     const rows: CopyValue[][] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i]!;
       const keys = ledgerKeys(r);
-      repeats?.add(r.type, keys.txnKey ?? keys.refKey);
       const row: CopyValue[] = [r.ledgerId, r.provider, r.type, r.orderId, r.providerTxnId, r.amount, r.fee, r.currency, r.bookedAt, keys.txnKey, keys.refKey, String(r.line)];
       if (importId !== undefined) row.push(importId);
       rows[i] = row;

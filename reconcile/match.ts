@@ -1,6 +1,5 @@
 import type { Tx } from '../db/database.js';
 import { computeExpectedFees } from './fee-check.js';
-import type { KeyPairs } from './repeated-keys.js';
 import { applyRule, DEFAULT_RULES, type MatchRule, type Pools, type RulePairs } from './rules.js';
 import type { FeeSchedule } from './fees/index.js';
 import { createScratchTable, planInParallel } from './scratch.js';
@@ -105,35 +104,26 @@ const RL_COLUMNS = `e.id, e.ledger_id, e.type, e.txn_key, e.ref_key, e.provider_
  * 0.7 s, 12.5 s at 10M against 7.9 s.) A hash shared by two keys only ranks both keys, each under its own
  * key. The few ranked rows are then written back by their row address.
  */
-async function rankCopies(tx: Tx, table: 'rs' | 'rl', repeated?: KeyPairs): Promise<void> {
+async function rankCopies(tx: Tx, table: 'rs' | 'rl'): Promise<void> {
   const key = `coalesce(x.txn_key, x.ref_key)`;
   const [same, order] = table === 'rs'
     ? ['x.gross, x.occurred_at', 'x.statement_file_id, x.line_no']
     : ['x.amount, x.currency', 'x.import_id, x.source_line, x.ledger_id'];
   const ranked = `${table}_copies`;
-  // The keys the loaded file repeats, when its load found them (RepeatedKeys: every repeat, and a few
-  // more that rank alone), else the rows whose hash another row shares.
-  const repeating = repeated
-    ? `(x.type, ${key}) IN (SELECT r.t, r.k FROM unnest($1::text[], $2::text[]) AS r(t, k))`
-    : `x.key_hash IS NOT NULL AND EXISTS (SELECT 1 FROM ${table} y WHERE y.key_hash = x.key_hash AND y.ctid <> x.ctid)`;
   await tx.query(
     `CREATE TEMP TABLE ${ranked} ON COMMIT DROP AS
      SELECT x.ctid AS tid, row_number() OVER (PARTITION BY x.type, ${key}, ${same} ORDER BY ${order}) AS copy_no,
             count(*) OVER (PARTITION BY x.type, ${key}) AS key_rows
        FROM ${table} x
-      WHERE ${repeating}`,
-    repeated ? [repeated.types, repeated.keys] : [],
+      WHERE x.key_hash IS NOT NULL AND EXISTS (SELECT 1 FROM ${table} y WHERE y.key_hash = x.key_hash AND y.ctid <> x.ctid)`,
   );
   await tx.query(`ANALYZE ${ranked}`);
   await tx.query(`UPDATE ${table} t SET copy_no = r.copy_no, key_rows = r.key_rows FROM ${ranked} r WHERE t.ctid = r.tid`);
   await tx.query(`DROP TABLE ${ranked}`);
 }
 
-/**
- * What the ledger side of an ad-hoc run depends on: it can be made before the statements are loaded.
- * `repeated`: the pairs the import's file repeats (`LedgerImportResult.repeated`), with `ledgerImportId`.
- */
-export type AdhocLedgerScope = Pick<AdhocScope, 'provider' | 'ledgerImportId' | 'periodStart' | 'periodEnd' | 'runDate'> & { repeated?: KeyPairs };
+/** What the ledger side of an ad-hoc run depends on: it can be made before the statements are loaded. */
+export type AdhocLedgerScope = Pick<AdhocScope, 'provider' | 'ledgerImportId' | 'periodStart' | 'periodEnd' | 'runDate'>;
 
 /**
  * The ledger side of an ad-hoc run (`rl`), copies ranked and counted. `recon reconcile` makes it in the
@@ -148,12 +138,11 @@ export async function prepareAdhocLedger(tx: Tx, scope: AdhocLedgerScope): Promi
       WHERE e.provider = $1 AND ($2::bigint IS NULL OR e.import_id = $2::bigint)`,
     [scope.provider, scope.ledgerImportId, scope.periodStart, scope.periodEnd, scope.runDate],
   );
-  // The rows are the import's only with its id: then every key they repeat, its file repeats.
-  await rankCopies(tx, 'rl', scope.ledgerImportId !== null ? scope.repeated : undefined);
+  await rankCopies(tx, 'rl');
   await tx.query(`ANALYZE rl`);
 }
 
-async function adhocStatementCandidates(tx: Tx, scope: AdhocScope, repeated: KeyPairs | undefined): Promise<void> {
+async function adhocStatementCandidates(tx: Tx, scope: AdhocScope): Promise<void> {
   await tx.query(
     `${await createScratchTable(tx, 'rs')} AS
      SELECT ${RS_COLUMNS}, false AS carried, NULL::date AS pending_since, $2::date AS due_date
@@ -161,7 +150,7 @@ async function adhocStatementCandidates(tx: Tx, scope: AdhocScope, repeated: Key
       WHERE l.statement_file_id = ANY($1::bigint[]) AND l.type IN ('payment', 'refund', 'chargeback')`,
     [scope.statementFileIds, scope.runDate],
   );
-  await rankCopies(tx, 'rs', repeated);
+  await rankCopies(tx, 'rs');
 }
 
 async function dailyCandidates(tx: Tx, scope: DailyScope): Promise<void> {
@@ -245,20 +234,15 @@ export function pairedIn(alias: string, pool: 'us' | 'ul'): string {
  * ledger side in this transaction, for the same provider, import, period and day. `onCandidates` is
  * called once the run has read what it needs of `statement_lines` (its scratch tables are made): from
  * then on, another connection can scan the statements without the two scans slowing each other down.
- * `statementRepeats` (ad-hoc): the pairs that the run's statement lines repeat, found as they loaded.
  */
-export async function matchRun(
-  tx: Tx,
-  scope: MatchScope,
-  opts: { ledgerPrepared?: boolean; onCandidates?: () => void; statementRepeats?: KeyPairs } = {},
-): Promise<MatchOutcome> {
+export async function matchRun(tx: Tx, scope: MatchScope, opts: { ledgerPrepared?: boolean; onCandidates?: () => void } = {}): Promise<MatchOutcome> {
   const { runId } = scope;
   await planInParallel(tx);
   // The rules are set operations (hash joins and aggregates) over fresh statistics: both sides are
   // analysed once made.
   if (scope.mode === 'adhoc') {
     if (!opts.ledgerPrepared) await prepareAdhocLedger(tx, scope);
-    await adhocStatementCandidates(tx, scope, opts.statementRepeats);
+    await adhocStatementCandidates(tx, scope);
   } else {
     await dailyCandidates(tx, scope);
     await rankCopies(tx, 'rs');

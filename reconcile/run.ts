@@ -2,7 +2,6 @@ import type { Database, Tx } from '../db/database.js';
 import { Decimal, formatAmount } from '../core/money/index.js';
 import { DISCREPANCY_KINDS, matchRun, pairedIn, type DiscrepancyKind, type MatchOutcome, type MatchScope } from './match.js';
 import type { FeeSchedule } from './fees/index.js';
-import type { KeyPairs } from './repeated-keys.js';
 import type { MatchRule } from './rules.js';
 
 export interface RunSummary {
@@ -127,12 +126,12 @@ export const adhocRunDate = (req: Pick<RunRequest, 'billDate' | 'period'>): stri
 /**
  * The same inside the caller's transaction. `ledgerPrepared`: the ledger side was made beforehand in
  * this transaction (`prepareAdhocLedger`, for the request's provider, import, period and day).
- * `onCandidates`, `statementRepeats`: as for `matchRun`; `lineTypes`: as for `summarise`.
+ * `onCandidates`: as for `matchRun`; `lineTypes`: as for `summarise`.
  */
 export async function reconcileRunIn(
   tx: Tx,
   req: RunRequest,
-  opts: { ledgerPrepared?: boolean; onCandidates?: () => void; lineTypes?: () => Promise<LineTypeCount[]>; statementRepeats?: KeyPairs } = {},
+  opts: { ledgerPrepared?: boolean; onCandidates?: () => void; lineTypes?: () => Promise<LineTypeCount[]> } = {},
 ): Promise<RunSummary> {
   const [run] = await tx.query<{ id: string }>(
     `INSERT INTO recon_runs (provider, kind, bill_date, period_start, period_end, ledger_import_id)
@@ -155,11 +154,7 @@ export async function reconcileRunIn(
     ...(req.feeSchedules ? { feeSchedules: req.feeSchedules } : {}),
     ...(req.rules ? { rules: req.rules } : {}),
   };
-  const outcome = await matchRun(tx, scope, {
-    ledgerPrepared: opts.ledgerPrepared === true,
-    ...(opts.onCandidates ? { onCandidates: opts.onCandidates } : {}),
-    ...(opts.statementRepeats ? { statementRepeats: opts.statementRepeats } : {}),
-  });
+  const outcome = await matchRun(tx, scope, { ledgerPrepared: opts.ledgerPrepared === true, ...(opts.onCandidates ? { onCandidates: opts.onCandidates } : {}) });
   const summary = await summarise(tx, runId, req, outcome, opts.lineTypes ? { lineTypes: opts.lineTypes } : {});
   await tx.query(`UPDATE recon_runs SET status = 'completed', finished_at = now(), summary = $2 WHERE id = $1`, [runId, JSON.stringify(summary)]);
   return summary;

@@ -1,8 +1,7 @@
 import { ANALYZE_AFTER_ROWS, textField, type Database } from '../db/database.js';
 import type { ParseOptions, ProviderId, StatementLine, StatementParser, StatementSummary } from '../parsers/contract.js';
 import { NumeralLine } from '../parsers/common/numeral-line.js';
-import { statementKeys, type MatchKeys } from '../reconcile/keys.js';
-import { RepeatedKeys, type KeyPairs } from '../reconcile/repeated-keys.js';
+import { statementKeys } from '../reconcile/keys.js';
 import { archiveOriginal, type ArchivedFile } from './archive.js';
 import { LineTally, type TallyRow } from './line-tally.js';
 
@@ -24,8 +23,6 @@ export interface LoadedStatement {
   alreadyLoaded: boolean;
   /** The lines by currency, type, payment method and wallet, counted as they loaded (see LineTally); null when not parsed here or not exact. */
   tally: TallyRow[] | null;
-  /** The (type, key) pairs its lines repeat, at least (see RepeatedKeys); null when not parsed here. */
-  repeated: KeyPairs | null;
 }
 
 const LINE_COLUMNS = [
@@ -48,7 +45,8 @@ const PLANNED_COLUMNS = ['statement_file_id', 'provider', 'type', 'provider_txn_
  * (which leaves JSON alone, where CSV would double each of its quotes). A line's numerals go as the file
  * wrote them (the column's type reads `7.50` as `7.5`); `net` is the table's own, `gross - fee`.
  */
-export function lineText(filePrefix: string, lineNo: number, l: StatementLine, instant: (at: Date) => string, keys: MatchKeys = statementKeys(l)): string {
+export function lineText(filePrefix: string, lineNo: number, l: StatementLine, instant: (at: Date) => string): string {
+  const keys = statementKeys(l);
   const json = JSON.stringify(l.extra);
   const extra = json === '{}' ? null : json;
   return (
@@ -141,7 +139,6 @@ export async function loadStatement(
       controls: existing.controls ?? [],
       alreadyLoaded: true,
       tally: null,
-      repeated: null,
     };
   }
 
@@ -166,16 +163,13 @@ export async function loadStatement(
     const filePrefix = `${fileId}\t`;
     const instant = isoWriter();
     const tally = new LineTally();
-    const repeats = new RepeatedKeys();
     const toLine = (line: StatementLine): string => {
       lineNo += 1;
       tally.add(line);
-      const keys = statementKeys(line);
-      repeats.add(line.type, keys.txnKey ?? keys.refKey);
       const ms = line.occurredAt.getTime();
       if (ms < first) first = ms;
       if (ms > last) last = ms;
-      return lineText(filePrefix, lineNo, line, instant, keys);
+      return lineText(filePrefix, lineNo, line, instant);
     };
     await tx.copyFromBatches('statement_lines', LINE_COLUMNS, parsed.batches(), toLine, 'text');
     const summary = await parsed.summary;
@@ -198,7 +192,6 @@ export async function loadStatement(
       controls: summary.controls,
       alreadyLoaded: false,
       tally: tally.rows(),
-      repeated: repeats.pairs(),
     };
   });
 }
