@@ -1,4 +1,4 @@
-import { Decimal, DecimalSum, ZERO } from '../core/money/index.js';
+import { Decimal, DecimalSum, ZERO, decimalPlacesOf } from '../core/money/index.js';
 import { NumeralLine } from '../parsers/common/numeral-line.js';
 import type { StatementLine } from '../parsers/contract.js';
 
@@ -21,10 +21,8 @@ export interface TallyRow {
 /** Places of the money columns (numeric(24,6)): an amount with more is rounded when stored. */
 const STORED_PLACES = 6;
 
-const tooPrecise = (numeral: string): boolean => {
-  const dot = numeral.indexOf('.');
-  return dot >= 0 && numeral.length - dot - 1 > STORED_PLACES;
-};
+// Places as decimal.js counts them (trailing zeros do not count), for numerals as for Decimals below.
+const tooPrecise = (numeral: string): boolean => decimalPlacesOf(numeral) > STORED_PLACES;
 
 interface Group {
   currency: string;
@@ -47,6 +45,12 @@ const byGroup = (a: TallyRow, b: TallyRow): number => {
 };
 
 const rowText = (value: Decimal): string => value.toFixed(STORED_PLACES);
+
+/** A group's row: its net is its gross less its fee, as each line's is. */
+const rowOf = (g: Pick<TallyRow, 'currency' | 'type' | 'payment_method' | 'wallet' | 'lines'>, gross: Decimal, fee: Decimal): TallyRow => ({
+  currency: g.currency, type: g.type, payment_method: g.payment_method, wallet: g.wallet, lines: g.lines,
+  gross: rowText(gross), fee: rowText(fee), net: rowText(gross.minus(fee)),
+});
 
 /**
  * Counts a statement's lines as they load, for the fee report and the run's line counts: an aggregate
@@ -97,31 +101,22 @@ export class LineTally {
    */
   rows(): TallyRow[] | null {
     if (!this.exact) return null;
-    const rows = [...this.groups.values()].flat().map((g) => {
-      const gross = g.gross.value();
-      const fee = g.fee.value();
-      return {
-        currency: g.currency, type: g.type, payment_method: g.payment_method, wallet: g.wallet, lines: g.lines,
-        gross: rowText(gross), fee: rowText(fee), net: rowText(gross.minus(fee)),
-      };
-    });
-    return rows.sort(byGroup);
+    return [...this.groups.values()].flat().map((g) => rowOf(g, g.gross.value(), g.fee.value())).sort(byGroup);
   }
 }
 
 /** The tallies of several statements as one (groups present in several add up). */
 export function mergeTallies(tallies: readonly (readonly TallyRow[])[]): TallyRow[] {
-  const merged = new Map<string, { row: TallyRow; gross: Decimal; fee: Decimal; net: Decimal }>();
+  const merged = new Map<string, { row: TallyRow; gross: Decimal; fee: Decimal }>();
   for (const rows of tallies) {
     for (const r of rows) {
       const key = keyOf(r);
-      const m = merged.get(key) ?? { row: { ...r, lines: 0 }, gross: ZERO, fee: ZERO, net: ZERO };
+      const m = merged.get(key) ?? { row: { ...r, lines: 0 }, gross: ZERO, fee: ZERO };
       m.row.lines += r.lines;
       m.gross = m.gross.plus(r.gross);
       m.fee = m.fee.plus(r.fee);
-      m.net = m.net.plus(r.net);
       merged.set(key, m);
     }
   }
-  return [...merged.values()].map((m) => ({ ...m.row, gross: rowText(m.gross), fee: rowText(m.fee), net: rowText(m.net) })).sort(byGroup);
+  return [...merged.values()].map((m) => rowOf(m.row, m.gross, m.fee)).sort(byGroup);
 }
